@@ -1,0 +1,62 @@
+"""actions-core: Kibana's connector and action model in Python.
+
+Plugins register action types through the ``register_action_types`` hook; connectors (a type,
+config and encrypted secrets) are stored and run by id through one executor.
+"""
+
+from .action_type import ActionType
+from .actions import Actions, ConnectorTypeInfo
+from .connectors import Connector
+from .context import ExecutionContext, TokenUsage, ValidationContext
+from .errors import (
+    ActionsError,
+    ActionTypeDisabledError,
+    ConfigError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PluginError,
+    RegistrationError,
+    ValidationError,
+)
+from .events import Event, UsageReport
+from .executor import ExecutionStream
+from .hookspecs import hookimpl
+from .network import HostNotAllowedError, NetworkPolicy
+from .result import ActionResult, ExecutionError
+from .subactions import SubActionConnector, sub_action, sub_action_type
+from .templating import render_template
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActionResult",
+    "ActionType",
+    "ActionTypeDisabledError",
+    "Actions",
+    "ActionsError",
+    "ConfigError",
+    "ConflictError",
+    "Connector",
+    "ConnectorTypeInfo",
+    "Event",
+    "ExecutionContext",
+    "ExecutionError",
+    "ExecutionStream",
+    "ForbiddenError",
+    "HostNotAllowedError",
+    "NetworkPolicy",
+    "NotFoundError",
+    "PluginError",
+    "RegistrationError",
+    "SubActionConnector",
+    "TokenUsage",
+    "UsageReport",
+    "ValidationContext",
+    "ValidationError",
+    "__version__",
+    "hookimpl",
+    "render_template",
+    "sub_action",
+    "sub_action_type",
+]

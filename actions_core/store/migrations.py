@@ -1,0 +1,92 @@
+"""Schema migrations: ordered functions, each applied once and recorded with its version.
+
+Each migration spells out the DDL of its own time (it does not reuse ``tables.py``), so an old
+database upgrades through exactly the steps a new one went through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from .tables import schema_migrations
+
+Migration = Callable[[sa.Connection], None]
+
+
+def m001_connectors_and_events(conn: sa.Connection) -> None:
+    meta = sa.MetaData()
+    sa.Table(
+        "connectors",
+        meta,
+        sa.Column("space_id", sa.String(100), primary_key=True),
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("action_type_id", sa.String(255), nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("config", sa.JSON, nullable=False),
+        sa.Column("secrets", sa.Text, nullable=True),
+        sa.Column("created_at", sa.String(40), nullable=False),
+        sa.Column("updated_at", sa.String(40), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+    )
+    events = sa.Table(
+        "events",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("execution_id", sa.String(36), nullable=False),
+        sa.Column("connector_id", sa.String(64), nullable=False),
+        sa.Column("connector_name", sa.Text, nullable=True),
+        sa.Column("action_type_id", sa.String(255), nullable=False),
+        sa.Column("space_id", sa.String(100), nullable=False),
+        sa.Column("is_preconfigured", sa.Boolean, nullable=False),
+        sa.Column("source", sa.String(100), nullable=True),
+        sa.Column("user", sa.String(255), nullable=True),
+        sa.Column("outcome", sa.String(16), nullable=True),
+        sa.Column("duration_ms", sa.Float, nullable=True),
+        sa.Column("message", sa.Text, nullable=True),
+        sa.Column("error_message", sa.Text, nullable=True),
+        sa.Column("prompt_tokens", sa.Integer, nullable=True),
+        sa.Column("completion_tokens", sa.Integer, nullable=True),
+        sa.Column("total_tokens", sa.Integer, nullable=True),
+        sa.Column("usage_estimated", sa.Boolean, nullable=True),
+        sa.Column("model", sa.String(255), nullable=True),
+        sa.Column("request_body_bytes", sa.BigInteger, nullable=True),
+    )
+    sa.Index("ix_events_connector_time", events.c.connector_id, events.c.timestamp_ms)
+    sa.Index("ix_events_time", events.c.timestamp_ms)
+    sa.Index("ix_events_execution", events.c.execution_id)
+    meta.create_all(conn)
+
+
+#: Append new migrations at the end; never edit or reorder a released one.
+MIGRATIONS: list[Migration] = [m001_connectors_and_events]
+
+
+def migrate(engine: sa.Engine) -> list[int]:
+    """Apply pending migrations in order; returns the versions applied."""
+    schema_migrations.create(engine, checkfirst=True)
+    applied: list[int] = []
+    with engine.begin() as conn:
+        done = set(conn.scalars(sa.select(schema_migrations.c.version)))
+        for version, migration in enumerate(MIGRATIONS, start=1):
+            if version in done:
+                continue
+            migration(conn)
+            conn.execute(
+                schema_migrations.insert().values(
+                    version=version,
+                    name=migration.__name__,
+                    applied_at=datetime.now(UTC).isoformat(),
+                )
+            )
+            applied.append(version)
+    return applied
+
+
+def current_version(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(sa.func.max(schema_migrations.c.version))) or 0

@@ -1,0 +1,124 @@
+"""Sub-action connectors: one type, several operations, each with its own params schema.
+
+Params are ``{subAction, subActionParams}`` as in Kibana's sub-action framework, and the error
+texts match it, so clients written against Kibana keep working.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from .action_type import ActionType
+from .context import ExecutionContext
+from .errors import RegistrationError
+from .result import ExecutionError
+from .validation import SchemaValidationError, check_schema, validate
+
+__all__ = ["SubActionConnector", "sub_action", "sub_action_type"]
+
+SUB_ACTION_PARAMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "subAction": {"type": "string"},
+        "subActionParams": {"type": ["object", "null"]},
+    },
+    "required": ["subAction"],
+}
+
+_MARK = "__actions_core_sub_action__"
+
+
+def sub_action(
+    name: str | None = None, *, params_schema: Mapping[str, Any] | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a :class:`SubActionConnector` method as the sub-action ``name`` (default: its name).
+
+    ``params_schema`` validates ``subActionParams``; ``None`` accepts any object. The method is
+    called with the validated params (defaults applied) and its return value becomes ``data``.
+    """
+
+    def mark(method: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(method, _MARK, (name or method.__name__, params_schema))
+        return method
+
+    return mark
+
+
+class SubActionConnector:
+    """Base class for a sub-action connector's service; one instance per execution."""
+
+    sub_actions: ClassVar[dict[str, tuple[str, Mapping[str, Any] | None]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[str, tuple[str, Mapping[str, Any] | None]] = {}
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                mark = getattr(value, _MARK, None)
+                if mark is not None:
+                    found[mark[0]] = (attr, mark[1])
+        cls.sub_actions = found
+
+    def __init__(self, ctx: ExecutionContext) -> None:
+        self.ctx = ctx
+        self.config = ctx.config
+        self.secrets = ctx.secrets
+        self.logger = ctx.logger
+
+
+def sub_action_type(
+    *, id: str, name: str, connector: type[SubActionConnector], **fields: Any
+) -> ActionType:
+    """Build the :class:`ActionType` of a sub-action connector class."""
+    if not connector.sub_actions:
+        raise RegistrationError(
+            "You should register at least one subAction for your connector type"
+        )
+    schemas: dict[str, Mapping[str, Any]] = {}
+    for sub_name, (method_name, schema) in connector.sub_actions.items():
+        if not callable(getattr(connector, method_name, None)):
+            raise RegistrationError(f'Method "{method_name}" must be a function')
+        if schema is not None:
+            problem = check_schema(schema)
+            if problem:
+                raise RegistrationError(
+                    f'Action type "{id}": params schema of sub action "{sub_name}" is not a '
+                    f"valid JSON Schema: {problem}"
+                )
+        schemas[sub_name] = schema if schema is not None else {"type": "object"}
+
+    def execute(ctx: ExecutionContext) -> Any:
+        sub_name = ctx.params["subAction"]
+        entry = connector.sub_actions.get(sub_name)
+        if entry is None:
+            raise ExecutionError(
+                f'Sub action "{sub_name}" is not registered. Connector id: {ctx.connector_id}. '
+                f"Connector name: {name}. Connector type: {id}",
+                error_source="user",
+            )
+        method_name, schema = entry
+        raw = ctx.params.get("subActionParams") or {}
+        try:
+            sub_params = validate(schemas[sub_name], raw) if schema is not None else raw
+        except SchemaValidationError as err:
+            raise ExecutionError(
+                f"Request validation failed (Error: {err.message})",
+                retry=False,
+                error_source="user",
+            ) from None
+        service = connector(ctx)
+        result = getattr(service, method_name)(sub_params)
+        if inspect.isawaitable(result):
+            raise TypeError(f'Method "{method_name}" must not be a coroutine function')
+        return {} if result is None else result
+
+    return ActionType(
+        id=id,
+        name=name,
+        executor=execute,
+        params_schema=SUB_ACTION_PARAMS_SCHEMA,
+        sub_actions=schemas,
+        **fields,
+    )

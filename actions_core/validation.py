@@ -1,0 +1,267 @@
+"""JSON Schema validation with readable, complete error lists.
+
+Validators are compiled once per schema object and cached: the registry freezes every schema at
+registration, so the schema object's identity is a safe cache key and a lookup costs a dict probe.
+Errors mimic the phrasing Kibana users know (``[field]: expected value of type [string] but got
+[undefined]``) and list *every* problem, because fixing one field at a time is tedious.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import ValidationError as JsonSchemaError
+
+from .errors import ValidationError
+
+__all__ = [
+    "SchemaValidationError",
+    "check_schema",
+    "format_problems",
+    "validate",
+    "validator_for",
+]
+
+_cache: dict[int, tuple[Any, Draft202012Validator]] = {}
+_cache_lock = threading.Lock()
+
+
+class SchemaValidationError(ValidationError):
+    """A value failed its JSON Schema; ``problems`` holds every ``(path, message)`` found."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(format_problems(problems), problems)
+
+
+def check_schema(schema: Any) -> str | None:
+    """Return why ``schema`` is not a valid Draft 2020-12 schema, or ``None`` when it is."""
+    if not isinstance(schema, Mapping):
+        return f"a schema must be an object, got {_type_name(schema)}"
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as err:
+        where = ".".join(str(p) for p in err.absolute_path)
+        return f"[{where}]: {err.message}" if where else err.message
+    return None
+
+
+def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
+    """The compiled validator of ``schema``, built on first use and then reused."""
+    entry = _cache.get(id(schema))
+    if entry is not None and entry[0] is schema:
+        return entry[1]
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    with _cache_lock:
+        # Keeping the schema in the entry keeps it alive, so its id cannot be reused.
+        _cache[id(schema)] = (schema, validator)
+    return validator
+
+
+def validate(schema: Mapping[str, Any], value: Any) -> Any:
+    """Validate ``value`` and return a copy with the schema's declared defaults filled in.
+
+    Raises :class:`SchemaValidationError` listing every problem.
+    """
+    validator = validator_for(schema)
+    problems = _problems(validator.iter_errors(value))
+    if problems:
+        raise SchemaValidationError(problems)
+    if not _has_defaults(schema):
+        return value
+    result = copy.deepcopy(value)
+    _apply_defaults(schema, result, schema)
+    return result
+
+
+def format_problems(problems: Iterable[tuple[str, str]]) -> str:
+    return "; ".join(f"[{path}]: {message}" if path else message for path, message in problems)
+
+
+# --- error formatting ------------------------------------------------------------------------
+
+_JSON_TYPES = (
+    (bool, "boolean"),
+    (int, "number"),
+    (float, "number"),
+    (str, "string"),
+    (list, "array"),
+    (tuple, "array"),
+    (Mapping, "object"),
+    (type(None), "null"),
+)
+
+
+def _type_name(value: Any) -> str:
+    for python_type, name in _JSON_TYPES:
+        if isinstance(value, python_type):
+            return name
+    return type(value).__name__
+
+
+def _expected(schema: Any) -> str:
+    declared = schema.get("type") if isinstance(schema, Mapping) else None
+    if isinstance(declared, list):
+        return " | ".join(declared)
+    if declared:
+        return declared
+    if isinstance(schema, Mapping) and "const" in schema:
+        return repr(schema["const"])
+    return "any"
+
+
+def _join(path: Iterable[Any], *more: Any) -> str:
+    return ".".join(str(p) for p in (*path, *more))
+
+
+def _problems(errors: Iterable[JsonSchemaError]) -> list[tuple[str, str]]:
+    seen: set[tuple[str, str]] = set()
+    out: list[tuple[str, str]] = []
+    for error in errors:
+        for problem in _describe(error):
+            if problem not in seen:
+                seen.add(problem)
+                out.append(problem)
+    return out
+
+
+def _describe(error: JsonSchemaError) -> list[tuple[str, str]]:
+    path = list(error.absolute_path)
+    kind = error.validator
+    instance = error.instance
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    if kind == "required":
+        properties = schema.get("properties", {})
+        return [
+            (
+                _join(path, name),
+                f"expected value of type [{_expected(properties.get(name))}] but got [undefined]",
+            )
+            for name in error.validator_value
+            if isinstance(instance, Mapping) and name not in instance
+        ]
+    if kind in ("additionalProperties", "unevaluatedProperties"):
+        known = set(schema.get("properties", {}))
+        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+        extra = [
+            key
+            for key in (instance if isinstance(instance, Mapping) else ())
+            if key not in known and not any(p.search(key) for p in patterns)
+        ]
+        if extra:
+            return [(_join(path, key), "definition for this key is missing") for key in extra]
+    if kind == "type":
+        return [
+            (
+                _join(path),
+                f"expected value of type [{_expected(schema)}] but got [{_type_name(instance)}]",
+            )
+        ]
+    if kind == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        return [(_join(path), f"expected one of [{allowed}] but got [{instance}]")]
+    if kind == "const":
+        return [(_join(path), f"expected value to equal [{error.validator_value}]")]
+    if kind in ("minLength", "maxLength") and isinstance(instance, str):
+        bound = "minimum" if kind == "minLength" else "maximum"
+        return [
+            (
+                _join(path),
+                f"value has length [{len(instance)}] but it must have a {bound} "
+                f"length of [{error.validator_value}].",
+            )
+        ]
+    if kind == "minimum":
+        return [(_join(path), f"Value must be equal to or greater than [{error.validator_value}].")]
+    if kind == "maximum":
+        return [(_join(path), f"Value must be equal to or lower than [{error.validator_value}].")]
+    if kind in ("oneOf", "anyOf") and error.context:
+        branch = _closest_branch(error.context)
+        if branch:
+            return _problems(branch)
+    return [(_join(path), error.message)]
+
+
+def _closest_branch(context: list[JsonSchemaError]) -> list[JsonSchemaError] | None:
+    """Pick the alternative the value was most likely meant to match.
+
+    Alternatives that fail on a ``const``/``enum`` discriminator (``apiProvider: "OpenAI"``) are
+    the ones the value did not aim at; among the rest, the one with the fewest problems wins.
+    """
+    branches: dict[Any, list[JsonSchemaError]] = {}
+    for err in context:
+        branches.setdefault(err.relative_schema_path[0], []).append(err)
+    candidates = [
+        errs
+        for errs in branches.values()
+        if not any(e.validator in ("const", "enum") and len(e.relative_path) <= 1 for e in errs)
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=len)
+
+
+# --- defaults --------------------------------------------------------------------------------
+
+_defaults_memo: dict[int, tuple[Any, bool]] = {}
+
+
+def _has_defaults(schema: Mapping[str, Any]) -> bool:
+    memo = _defaults_memo.get(id(schema))
+    if memo is not None and memo[0] is schema:
+        return memo[1]
+    found = '"default"' in json.dumps(schema, default=str)
+    _defaults_memo[id(schema)] = (schema, found)
+    return found
+
+
+def _resolve(schema: Any, root: Mapping[str, Any]) -> Any:
+    ref = schema.get("$ref") if isinstance(schema, Mapping) else None
+    if not isinstance(ref, str) or not ref.startswith("#"):
+        return schema
+    target: Any = root
+    for part in ref.lstrip("#").strip("/").split("/") if ref != "#" else ():
+        part = part.replace("~1", "/").replace("~0", "~")
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    return target
+
+
+def _matches(schema: Any, instance: Any, root: Mapping[str, Any]) -> bool:
+    sub = dict(schema)
+    if "$defs" in root and "$defs" not in sub:
+        sub["$defs"] = root["$defs"]
+    return jsonschema.Draft202012Validator(sub).is_valid(instance)
+
+
+def _apply_defaults(schema: Any, instance: Any, root: Mapping[str, Any]) -> None:
+    schema = _resolve(schema, root)
+    if not isinstance(schema, Mapping):
+        return
+    if isinstance(instance, dict):
+        for name, sub in schema.get("properties", {}).items():
+            sub = _resolve(sub, root)
+            if name not in instance and isinstance(sub, Mapping) and "default" in sub:
+                instance[name] = copy.deepcopy(sub["default"])
+            if name in instance:
+                _apply_defaults(sub, instance[name], root)
+    if isinstance(instance, list) and isinstance(schema.get("items"), Mapping):
+        for item in instance:
+            _apply_defaults(schema["items"], item, root)
+    for sub in schema.get("allOf", ()):
+        _apply_defaults(sub, instance, root)
+    for key in ("oneOf", "anyOf"):
+        for sub in schema.get(key, ()):
+            if _matches(_resolve(sub, root), instance, root):
+                _apply_defaults(sub, instance, root)
+                break
+    if "if" in schema:
+        branch = "then" if _matches(_resolve(schema["if"], root), instance, root) else "else"
+        if branch in schema:
+            _apply_defaults(schema[branch], instance, root)

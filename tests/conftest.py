@@ -1,0 +1,49 @@
+"""Shared fixtures: every test runs hermetically in its own directory with only chosen plugins."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import actions_core
+from actions_core import Actions
+from tests.support import KEY, TypesPlugin
+
+
+@pytest.fixture(autouse=True)
+def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """No ambient ACTIONS_* settings, cwd in a temp dir, only the built-in server-log plugin."""
+    for name in list(os.environ):
+        if name.startswith("ACTIONS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ACTIONS_PLUGINS", "server-log")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def make_actions(tmp_path) -> Iterator[Callable[..., Actions]]:
+    """Build ``Actions`` on a temp data dir; closed after the test."""
+    opened: list[Actions] = []
+
+    def factory(
+        *types: actions_core.ActionType,
+        config: Any = None,
+        data_dir: Any = None,
+        **kwargs: Any,
+    ) -> Actions:
+        settings = config if config is not None else {"actions": {"encryptionKey": KEY}}
+        actions = Actions(
+            data_dir=data_dir or tmp_path / "data",
+            config=settings,
+            plugins=[*kwargs.pop("plugins", ()), *([TypesPlugin(*types)] if types else [])],
+            **kwargs,
+        )
+        opened.append(actions)
+        return actions
+
+    yield factory
+    for actions in opened:
+        actions.close()
