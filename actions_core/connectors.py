@@ -368,9 +368,7 @@ class ConnectorsClient:
 
     def _row(self, id: str, space_id: str) -> sa.Row | None:
         with self._engine.connect() as conn:
-            return conn.execute(
-                sa.select(table).where((table.c.space_id == space_id) & (table.c.id == id))
-            ).first()
+            return conn.execute(_SELECT_ONE, {"space_id": space_id, "id": id}).first()
 
     def _aad(self, space_id: str, id: str, type_id: str) -> dict[str, str]:
         return {"space": space_id, "id": id, "type": type_id}
@@ -419,6 +417,12 @@ class ConnectorsClient:
             is_missing_secrets=None,
             space_id=None,
         )
+
+
+# Built once: the hot path of every execution should not rebuild the same SQL expression.
+_SELECT_ONE = sa.select(table).where(
+    (table.c.space_id == sa.bindparam("space_id")) & (table.c.id == sa.bindparam("id"))
+)
 
 
 def _plain(value: Mapping[str, Any] | None, field: str) -> Any:

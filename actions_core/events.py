@@ -25,6 +25,9 @@ __all__ = ["Event", "EventLog", "UsageBucket", "UsageReport"]
 
 _log = logging.getLogger("actions_core.events")
 _BATCH = 500
+_LINGER = 0.02  # seconds the writer waits to fill a batch
+_FLUSH = {"__marker__": "flush"}
+_STOP = {"__marker__": "stop"}
 _open_logs: weakref.WeakSet[EventLog] = weakref.WeakSet()
 _COLUMNS = frozenset(c.name for c in table.columns if c.name != "id")
 
@@ -94,7 +97,7 @@ class UsageReport:
 class EventLog:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
-        self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._pending = 0
         self._cond = threading.Condition()
         self._writer: threading.Thread | None = None
@@ -126,6 +129,8 @@ class EventLog:
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every queued record is written; False if ``timeout`` ran out first."""
         deadline = time.monotonic() + timeout
+        if self._pending:
+            self._queue.put(_FLUSH)  # wake the writer instead of waiting out its linger
         with self._cond:
             while self._pending:
                 remaining = deadline - time.monotonic()
@@ -141,24 +146,38 @@ class EventLog:
             self._closed = True
             writer = self._writer
         if writer is not None:
-            self._queue.put(None)
+            self._queue.put(_STOP)
             writer.join(timeout=30)
 
     def _write_loop(self) -> None:
+        """Collect records for up to ``_LINGER`` seconds, then insert them in one transaction.
+
+        Lingering turns a stream of executions into a few large inserts instead of many tiny
+        ones competing with the executions for the GIL; a flush or close cuts the wait short.
+        """
         stopping = False
         while not stopping:
-            first = self._queue.get()
-            batch = [] if first is None else [first]
-            stopping = first is None
-            while len(batch) < _BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
+            item = self._queue.get()
+            batch: list[dict[str, Any]] = []
+            deadline = time.monotonic() + _LINGER
+            while True:
+                if item is _STOP:
                     stopping = True
                     break
+                if item is _FLUSH:
+                    break
                 batch.append(item)
+                if len(batch) >= _BATCH:
+                    break
+                remaining = deadline - time.monotonic()
+                try:
+                    item = (
+                        self._queue.get(timeout=remaining)
+                        if remaining > 0
+                        else (self._queue.get_nowait())
+                    )
+                except queue.Empty:
+                    break
             if batch:
                 self._insert(batch)
 

@@ -145,7 +145,10 @@ def load_or_create_key_file(data_dir: Path) -> str:
         return key
     path.parent.mkdir(parents=True, exist_ok=True)
     key = _random.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return load_or_create_key_file(data_dir)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(key + "\n")
     _log.warning(
