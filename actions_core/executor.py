@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .context import ExecutionContext, ValidationContext
-from .errors import ValidationError
+from .errors import ActionsError, ValidationError
 from .result import ActionResult, ExecutionError
 from .validation import validate
 
@@ -281,6 +281,16 @@ def _failure(connector_id: str, err: BaseException) -> ActionResult:
             service_message=str(err),
             retry=err.retry,
             error_source=err.error_source,
+        )
+    if isinstance(err, ActionsError) and 400 <= err.status_code < 500:
+        # e.g. a host refused by the network policy: the request itself is wrong, retrying won't help
+        return ActionResult(
+            status="error",
+            connector_id=connector_id,
+            message=RUN_FAILED,
+            service_message=err.message,
+            retry=False,
+            error_source="user",
         )
     return ActionResult(
         status="error",

@@ -296,3 +296,21 @@ def test_result_to_api_uses_kibanas_field_names():
         "retry": True,
         "errorSource": "user",
     }
+
+
+def test_a_client_side_framework_error_in_the_executor_is_not_retried(make_actions):
+    def refused(ctx):
+        ctx.http.request("GET", "https://not-allowed.example/x")
+
+    actions, cid = setup(
+        make_actions,
+        refused,
+        config={"actions": {"encryptionKey": KEY, "allowedHosts": ["example.com"]}},
+    )
+    result = actions.execute(cid, {"text": "x"})
+    assert result.status == "error"
+    assert result.service_message == (
+        'target url "https://not-allowed.example/x" is not added to the configuration '
+        "actions.allowedHosts"
+    )
+    assert (result.retry, result.error_source) == (False, "user")
