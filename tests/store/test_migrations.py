@@ -1,0 +1,50 @@
+"""Schema migrations: versioned, applied once, in order."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from actions_core.store import MIGRATIONS, current_version, migrate, open_engine, sqlite_url
+
+
+def test_a_new_database_is_migrated_to_the_latest_version(tmp_path):
+    engine = open_engine(sqlite_url(tmp_path / "db.sqlite3"))
+    assert current_version(engine) == len(MIGRATIONS)
+    tables = set(sa.inspect(engine).get_table_names())
+    assert {"schema_migrations", "connectors", "events"} <= tables
+    engine.dispose()
+
+
+def test_migrating_again_applies_nothing(tmp_path):
+    engine = open_engine(sqlite_url(tmp_path / "db.sqlite3"))
+    assert migrate(engine) == []
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("select version, name from schema_migrations")).all()
+    assert [tuple(r) for r in rows] == [(i, m.__name__) for i, m in enumerate(MIGRATIONS, start=1)]
+    engine.dispose()
+
+
+def test_only_pending_migrations_run_on_an_older_database(tmp_path, monkeypatch):
+    from actions_core.store import migrations
+
+    url = sqlite_url(tmp_path / "db.sqlite3")
+    engine = open_engine(url)
+    calls = []
+
+    def m_next(conn):
+        calls.append("next")
+        conn.execute(sa.text("create table extra (id integer primary key)"))
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, m_next])
+    assert migrate(engine) == [len(MIGRATIONS) + 1]
+    assert migrate(engine) == []
+    assert calls == ["next"]
+    assert "extra" in sa.inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    engine = open_engine(sqlite_url(tmp_path / "db.sqlite3"))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
