@@ -283,7 +283,7 @@ def _failure(connector_id: str, err: BaseException) -> ActionResult:
             error_source=err.error_source,
         )
     if isinstance(err, ActionsError) and 400 <= err.status_code < 500:
-        # e.g. a host refused by the network policy: the request itself is wrong, retrying won't help
+        # e.g. a host refused by the network policy: the request is wrong, retrying cannot help
         return ActionResult(
             status="error",
             connector_id=connector_id,
