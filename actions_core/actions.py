@@ -128,6 +128,16 @@ class Actions:
         self._executor = Executor(
             self.registry, self.connectors, self.events, self.http, self.network
         )
+        self.public_base_url = options.server.publicBaseUrl
+
+    @property
+    def public_base_url(self) -> str | None:
+        """Where the HTTP service is reachable; executors see dashboard URLs built from it."""
+        return self._executor.public_base_url
+
+    @public_base_url.setter
+    def public_base_url(self, value: str | None) -> None:
+        self._executor.public_base_url = value
 
     def __repr__(self) -> str:
         return f"Actions(data_dir={str(self.data_dir)!r}, types={len(self.registry.list())})"

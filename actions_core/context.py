@@ -52,6 +52,8 @@ class ExecutionContext:
     is_preconfigured: bool = False
     usage: TokenUsage | None = field(default=None)
     request_body_bytes: int = 0
+    #: The connector's token-usage dashboard page, when the HTTP service's address is known.
+    dashboard_url: str | None = None
 
     def report_usage(
         self,

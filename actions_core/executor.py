@@ -50,6 +50,8 @@ class Executor:
         self._events = events
         self._http = http
         self._network = network
+        #: Base URL of the HTTP service (``server.publicBaseUrl``, or set by ``actions serve``).
+        self.public_base_url: str | None = None
 
     def execute(
         self,
@@ -99,6 +101,7 @@ class Executor:
             space_id=space_id,
             source=source,
             is_preconfigured=connector.is_preconfigured,
+            dashboard_url=self._dashboard_url(connector.id, space_id),
         )
         started = time.perf_counter()
         completion = _Completion(self._events, base, label, ctx, started)
@@ -114,6 +117,12 @@ class Executor:
             return result
         completion.finish(result)
         return result
+
+    def _dashboard_url(self, connector_id: str, space_id: str) -> str | None:
+        if not self.public_base_url:
+            return None
+        prefix = "" if space_id == "default" else f"/s/{space_id}"
+        return f"{self.public_base_url.rstrip('/')}{prefix}/app/connectors/{connector_id}/usage"
 
     def _validate(
         self, action_type: ActionType, resolved: ResolvedConnector, params: Any

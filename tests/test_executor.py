@@ -314,3 +314,29 @@ def test_a_client_side_framework_error_in_the_executor_is_not_retried(make_actio
         "actions.allowedHosts"
     )
     assert (result.retry, result.error_source) == (False, "user")
+
+
+def test_executors_see_the_dashboard_url_once_the_service_address_is_known(make_actions):
+    seen = []
+
+    def spy(ctx):
+        seen.append(ctx.dashboard_url)
+
+    actions, cid = setup(make_actions, spy)
+    actions.execute(cid, {"text": "x"})
+    actions.public_base_url = "http://127.0.0.1:5601/"
+    actions.execute(cid, {"text": "x"})
+    actions.connectors.create(
+        connector_type_id=".echo",
+        name="e",
+        id="c2",
+        space_id="team",
+        config={"url": "u"},
+        secrets={"token": "t"},
+    )
+    actions.execute("c2", {"text": "x"}, space_id="team")
+    assert seen == [
+        None,
+        f"http://127.0.0.1:5601/app/connectors/{cid}/usage",
+        "http://127.0.0.1:5601/s/team/app/connectors/c2/usage",
+    ]
