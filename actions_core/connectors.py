@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from .action_type import ActionType
 from .context import ValidationContext
-from .errors import ActionsError, ConfigError, ConflictError, NotFoundError, ValidationError
+from .errors import ConfigError, ConflictError, NotFoundError, ValidationError
 from .secrets import SecretBox, SecretsUnavailable
 from .store import connectors as table
 from .validation import validate
@@ -95,20 +95,12 @@ def validate_connector_values(
     Raises :class:`ValidationError` with Kibana's prefixes (``error validating connector type
     config: ...``) and every problem found in that part.
     """
-    try:
-        config = validate(action_type.config_schema, config)
-        if action_type.validate_config is not None:
-            config = action_type.validate_config(config, ctx) or config
-    except ActionsError as err:
-        raise _prefixed("error validating connector type config", err) from None
-    except Exception as err:
-        raise _prefixed("error validating connector type config", err) from None
-    try:
-        secrets = validate(action_type.secrets_schema, secrets)
-        if action_type.validate_secrets is not None:
-            secrets = action_type.validate_secrets(secrets, ctx) or secrets
-    except Exception as err:
-        raise _prefixed("error validating connector type secrets", err) from None
+    config = _validate_part(
+        "config", action_type.config_schema, action_type.validate_config, config, ctx
+    )
+    secrets = _validate_part(
+        "secrets", action_type.secrets_schema, action_type.validate_secrets, secrets, ctx
+    )
     if action_type.validate_connector is not None:
         try:
             problem = action_type.validate_connector(config, secrets, ctx)
@@ -117,6 +109,23 @@ def validate_connector_values(
         if problem:
             raise ValidationError(f"error validating action type connector: {problem}")
     return config, secrets
+
+
+def _validate_part(
+    part: str,
+    schema: Mapping[str, Any],
+    custom: Callable[[dict[str, Any], ValidationContext], dict[str, Any] | None] | None,
+    value: Any,
+    ctx: ValidationContext,
+) -> dict[str, Any]:
+    """Schema first, then the type's own check; any failure is prefixed the way Kibana does."""
+    try:
+        value = validate(schema, value)
+        if custom is not None:
+            value = custom(value, ctx) or value
+    except Exception as err:
+        raise _prefixed(f"error validating connector type {part}", err) from None
+    return value
 
 
 def check_connector_id(connector_id: Any) -> None:
