@@ -32,6 +32,7 @@ __all__ = [
 
 _cache: dict[int, tuple[Any, Draft202012Validator]] = {}
 _cache_lock = threading.Lock()
+_checked: dict[str, str | None] = {}
 
 
 class SchemaValidationError(ValidationError):
@@ -42,15 +43,28 @@ class SchemaValidationError(ValidationError):
 
 
 def check_schema(schema: Any) -> str | None:
-    """Return why ``schema`` is not a valid Draft 2020-12 schema, or ``None`` when it is."""
+    """Return why ``schema`` is not a valid Draft 2020-12 schema, or ``None`` when it is.
+
+    Checking against the meta-schema is slow for large schemas, and plugins register the same
+    schema objects at every start, so results are remembered per schema content.
+    """
     if not isinstance(schema, Mapping):
         return f"a schema must be an object, got {_type_name(schema)}"
     try:
+        key = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _checked:
+        return _checked[key]
+    try:
         Draft202012Validator.check_schema(schema)
+        problem = None
     except SchemaError as err:
         where = ".".join(str(p) for p in err.absolute_path)
-        return f"[{where}]: {err.message}" if where else err.message
-    return None
+        problem = f"[{where}]: {err.message}" if where else err.message
+    if key is not None:
+        _checked[key] = problem
+    return problem
 
 
 def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
