@@ -22,10 +22,13 @@ from .errors import (
 from .events import Event, UsageReport
 from .executor import ExecutionStream
 from .hookspecs import hookimpl
-from .network import HostNotAllowedError, NetworkPolicy
+from .http import HttpClient
+from .network import NetworkPolicy
+from .network_errors import AddressNotAllowedError, HostNotAllowedError, ResponseTooLargeError
 from .result import ActionResult, ExecutionError
 from .subactions import SubActionConnector, sub_action, sub_action_type
 from .templating import render_template
+from .tls import TlsOptions
 
 __version__ = "0.1.0"
 
@@ -35,6 +38,7 @@ __all__ = [
     "ActionTypeDisabledError",
     "Actions",
     "ActionsError",
+    "AddressNotAllowedError",
     "ConfigError",
     "ConflictError",
     "Connector",
@@ -45,11 +49,14 @@ __all__ = [
     "ExecutionStream",
     "ForbiddenError",
     "HostNotAllowedError",
+    "HttpClient",
     "NetworkPolicy",
     "NotFoundError",
     "PluginError",
     "RegistrationError",
+    "ResponseTooLargeError",
     "SubActionConnector",
+    "TlsOptions",
     "TokenUsage",
     "UsageReport",
     "ValidationContext",

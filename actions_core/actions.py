@@ -112,13 +112,7 @@ class Actions:
         if key is None and embedded:
             key = load_or_create_key_file(self.data_dir)
         self.secret_box = SecretBox(key, [k.get_secret_value() for k in options.decryptionOnlyKeys])
-        self.network = NetworkPolicy(
-            allowed_hosts=tuple(options.allowedHosts),
-            response_timeout=options.responseTimeout,
-            max_response_content_length=options.maxResponseContentLength,
-            verification_mode=options.ssl.verificationMode,
-            proxy_url=options.proxyUrl,
-        )
+        self.network = NetworkPolicy.from_settings(options)
         self.http = HttpClient(self.network)
         self._engine = open_engine(database_url)
         self.events = EventLog(self._engine)
@@ -129,6 +123,11 @@ class Actions:
             self.registry, self.connectors, self.events, self.http, self.network
         )
         self.public_base_url = options.server.publicBaseUrl
+
+    @property
+    def engine(self) -> Any:
+        """The SQLAlchemy engine of the store, for components that keep their own tables."""
+        return self._engine
 
     @property
     def public_base_url(self) -> str | None:

@@ -24,9 +24,12 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
+from .custom_hosts import resolve_custom_hosts
 from .errors import ConfigError
+from .proxy import invalid_proxy_warning, proxy_url_problem
 
 __all__ = [
     "ENV_VARS",
@@ -127,10 +130,32 @@ class RunSettings(_Strict):
     connectorTypeOverrides: list[RunOverride] = Field(default_factory=list)
 
 
+class ServerUser(_Strict):
+    """A Basic-auth user of the HTTP service: ``role`` is ``read`` or ``all``.
+
+    ``passwordHash`` comes from ``actions users hash-password``; a plain ``password`` is
+    accepted for quick local set-ups (keep such a file private).
+    """
+
+    role: Literal["read", "all"] = "read"
+    passwordHash: str | None = None
+    password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _one_password(self) -> ServerUser:
+        if (self.passwordHash is None) == (self.password is None):
+            raise ValueError("give exactly one of passwordHash or password")
+        return self
+
+
 class ServerSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=5601, ge=0, le=65535)
     publicBaseUrl: str | None = None
+    #: Largest request body, as Kibana's ``server.maxPayload`` (bigger bodies answer 413).
+    maxPayload: ByteSize = 1024 * 1024
+    #: Basic-auth users (name → role and password); API keys need no configuration.
+    users: dict[str, ServerUser] = Field(default_factory=dict)
 
 
 #: Kibana settings that are accepted for compatibility but have no effect here.
@@ -166,6 +191,7 @@ class ActionsSettings(_Strict):
     maxResponseContentLength: ByteSize = 1024 * 1024
     run: RunSettings = Field(default_factory=RunSettings)
     # our own keys
+    ssrfProtection: bool = True
     dataDir: str | None = None
     databaseUrl: str | None = None
     encryptionKey: SecretStr | None = None
@@ -201,6 +227,7 @@ ENV_VARS: dict[str, str] = {
     "ACTIONS_RESPONSE_TIMEOUT": "responseTimeout",
     "ACTIONS_MAX_RESPONSE_CONTENT_LENGTH": "maxResponseContentLength",
     "ACTIONS_SSL_VERIFICATION_MODE": "ssl.verificationMode",
+    "ACTIONS_SSRF_PROTECTION": "ssrfProtection",
 }
 _LIST_SETTINGS = {"decryptionOnlyKeys", "allowedHosts", "enabledActionTypes"}
 
@@ -244,6 +271,7 @@ def load_settings(
         lines = "; ".join(f"[actions.{p}]: {m}" for p, m in problems)
         raise ConfigError(f"invalid configuration{where}: {lines}", problems) from None
     _check_proxy_lists(actions, warnings)
+    _check_network(actions, warnings)
     for warning in warnings:
         _log.warning(warning)
     return Settings(actions=actions, source=source, warnings=warnings)
@@ -349,3 +377,23 @@ def _check_proxy_lists(actions: ActionsSettings, warnings: list[str]) -> None:
             "The configurations actions.proxyBypassHosts and actions.proxyOnlyHosts can not be "
             "used at the same time. The configuration actions.proxyOnlyHosts will be ignored."
         )
+
+
+def _check_network(actions: ActionsSettings, warnings: list[str]) -> None:
+    """Kibana's start-up checks: an unusable proxy URL is reported (requests then connect
+    directly) and ``customHostSettings`` are resolved (canonical URLs, CA files read)."""
+    if actions.proxyUrl is not None and proxy_url_problem(actions.proxyUrl) is not None:
+        warnings.append(invalid_proxy_warning(actions.proxyUrl))
+    if actions.customHostSettings:
+        entries = [entry.model_dump(exclude_none=True) for entry in actions.customHostSettings]
+        actions.customHostSettings = [
+            CustomHostSetting(
+                url=host.url,
+                ssl=CustomHostSsl(
+                    verificationMode=host.verification_mode,
+                    certificateAuthoritiesData=host.ca_data,
+                ),
+                smtp=dict(host.smtp) or None,
+            )
+            for host in resolve_custom_hosts(entries, warnings)
+        ]

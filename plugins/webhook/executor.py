@@ -1,0 +1,201 @@
+"""``.webhook``: send the rendered body to the configured URL, Kibana's results and errors.
+
+* 2xx → ``ok``; ``data`` is the response body as text (Kibana returns no response data: an
+  extension, so a rule or script can use what the service answered).
+* 5xx → ``error calling webhook, retry later`` (``retry: true``); 429 → the same, or ``error
+  calling webhook, retry at <date>`` when ``Retry-After`` says when; other statuses →
+  ``error calling webhook, invalid response`` (``retry: false``). The service message is
+  ``[<status>] <reason>[: <body.message>]``.
+* No response → ``error calling webhook, request failed`` with ``[<code>] <message>`` as Node
+  would report it (``ECONNREFUSED``, ``ECONNABORTED`` for timeouts ...). Timeouts and broken
+  connections are worth a retry; policy refusals, TLS failures and oversized responses are not.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+import actions_core
+
+from .auth import AuthError, basic_auth, tls_options
+
+REQUEST_FAILED = "error calling webhook, request failed"
+INVALID_RESPONSE = "error calling webhook, invalid response"
+RETRY_LATER = "error calling webhook, retry later"
+UNEXPECTED = "error calling webhook, unexpected error"
+_WITHOUT_BODY = ("get", "delete")
+
+
+def run(ctx: actions_core.ExecutionContext) -> actions_core.ActionResult | str:
+    config, secrets = ctx.config, ctx.secrets
+    method = config.get("method", "post")
+    url = config["url"]
+    headers = dict(config.get("headers") or {})
+    body = ctx.params.get("body") if method not in _WITHOUT_BODY else None
+    data = None
+    if body is not None:
+        data = body.encode("utf-8")
+        if not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        ctx.add_request_body_bytes(len(data))
+    try:
+        auth = basic_auth(config, secrets)
+        tls = tls_options(config, secrets)
+    except AuthError as err:
+        return _error(ctx, REQUEST_FAILED, str(err), retry=False)
+
+    try:
+        response = ctx.http.request(
+            method.upper(), url, headers=headers, data=data, auth=auth, tls=tls
+        )
+    except actions_core.ForbiddenError as err:  # allowedHosts or the SSRF guard
+        return _error(ctx, REQUEST_FAILED, err.message, retry=False)
+    except actions_core.ResponseTooLargeError as err:
+        return _error(ctx, REQUEST_FAILED, err.message, retry=False)
+    except requests.RequestException as err:
+        code, message = network_error(err, url, ctx.http.policy.response_timeout)
+        transient = not _is_tls_error(err) and isinstance(
+            err, requests.Timeout | requests.ConnectionError
+        )
+        return _error(ctx, REQUEST_FAILED, f"[{code}] {message}" if code else message, transient)
+    except actions_core.ValidationError as err:  # e.g. a CA that does not load
+        return _error(ctx, REQUEST_FAILED, err.message, retry=False)
+    except Exception:
+        ctx.logger.exception("error on %s webhook action: unexpected error", ctx.connector_id)
+        return actions_core.ActionResult(
+            status="error", connector_id=ctx.connector_id, message=UNEXPECTED
+        )
+
+    status = response.status_code
+    if 200 <= status < 300:
+        ctx.logger.debug(
+            'response from webhook action "%s": [HTTP %s] %s',
+            ctx.connector_id,
+            status,
+            response.reason,
+        )
+        return response.text
+    message = f"[{status}] {response.reason or ''}{_message_suffix(response)}"
+    ctx.logger.error("error on %s webhook event: %s", ctx.connector_id, message)
+    if status >= 500:
+        return _error(ctx, RETRY_LATER, message, retry=True, log=False)
+    if status == 429:
+        when = retry_at(response.headers)
+        if when is not None:
+            stamp = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            return _error(ctx, f"error calling webhook, retry at {stamp}", message, when, False)
+        return _error(ctx, RETRY_LATER, message, retry=True, log=False)
+    return _error(ctx, INVALID_RESPONSE, message, retry=False, log=False)
+
+
+def render(params: dict, variables: Mapping[str, Any], connector_id: str | None) -> dict:
+    """Kibana renders only the body, with JSON escaping (``{{{x}}}`` bypasses it)."""
+    if not params.get("body"):
+        return params
+    return {**params, "body": actions_core.render_template(params["body"], variables, "json")}
+
+
+def _error(
+    ctx: actions_core.ExecutionContext,
+    message: str,
+    service_message: str,
+    retry: bool | datetime,
+    log: bool = True,
+) -> actions_core.ActionResult:
+    if log:
+        ctx.logger.error("error on %s webhook event: %s", ctx.connector_id, service_message)
+    return actions_core.ActionResult(
+        status="error",
+        connector_id=ctx.connector_id,
+        message=message,
+        service_message=service_message,
+        retry=retry,
+    )
+
+
+def _message_suffix(response: requests.Response) -> str:
+    """``: <message>`` from a JSON error body's ``message`` field, as Kibana adds it."""
+    try:
+        payload = json.loads(response.content or b"null")
+    except ValueError:
+        return ""
+    message = payload.get("message") if isinstance(payload, dict) else None
+    if message is None or message == "":
+        return ""
+    return f": {message if isinstance(message, str) else json.dumps(message)}"
+
+
+def retry_at(headers: Mapping[str, str], now: datetime | None = None) -> datetime | None:
+    """When ``Retry-After`` (seconds or an HTTP date) says to retry, or ``None``."""
+    raw = (headers.get("Retry-After") or "").strip()
+    if not raw:
+        return None
+    now = now or datetime.now(UTC)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(when.astimezone(UTC), now)
+    if seconds < 0:
+        return None
+    return now + timedelta(seconds=seconds)
+
+
+# --- describing a failed request as Node would ---
+
+
+def _causes(err: BaseException) -> Iterator[BaseException]:
+    """``err`` and what it wraps (args, urllib3's ``reason``, causes), depth first."""
+    seen: set[int] = set()
+    stack: list[Any] = [err]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        stack.extend(reversed([*item.args, getattr(item, "reason", None)]))
+        stack.extend([item.__context__, item.__cause__])
+
+
+def _is_tls_error(err: BaseException) -> bool:
+    return isinstance(err, requests.exceptions.SSLError) or any(
+        isinstance(cause, ssl.SSLError) for cause in _causes(err)
+    )
+
+
+def network_error(err: requests.RequestException, url: str, timeout: float) -> tuple[str, str]:
+    """``(code, message)`` for a request that got no response."""
+    if isinstance(err, requests.Timeout):
+        return "ECONNABORTED", f"timeout of {round(timeout * 1000)}ms exceeded"
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    for cause in _causes(err):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return "CERT_VERIFY_FAILED", str(cause.verify_message)
+        if isinstance(cause, ssl.SSLError):
+            return f"ERR_SSL_{cause.reason or 'HANDSHAKE_FAILURE'}", cause.strerror or str(cause)
+        if isinstance(cause, socket.gaierror):
+            return "ENOTFOUND", f"getaddrinfo ENOTFOUND {host}"
+        if isinstance(cause, ConnectionRefusedError):
+            return "ECONNREFUSED", f"connect ECONNREFUSED {host}:{port}"
+        if isinstance(cause, ConnectionResetError | BrokenPipeError):
+            return "ECONNRESET", "socket hang up"
+        if type(cause).__name__ in ("RemoteDisconnected", "IncompleteRead"):
+            return "ECONNRESET", "socket hang up"
+    return "", str(err) or type(err).__name__

@@ -1,0 +1,117 @@
+"""``.webhook``: config, secrets and params schemas (Kibana's fields) and their validators."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import actions_core
+
+from .auth import AuthError, basic_auth, ca_pem, tls_options
+
+METHODS = ("post", "put", "patch", "get", "delete")
+BASIC = "webhook-authentication-basic"
+SSL = "webhook-authentication-ssl"
+CRT_KEY = "ssl-crt-key"
+PFX = "ssl-pfx"
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "url": {"type": "string", "minLength": 1, "description": "The request URL."},
+        "method": {"enum": list(METHODS), "default": "post"},
+        "headers": {
+            "type": ["object", "null"],
+            "additionalProperties": {"type": "string"},
+            "description": "Headers sent with every request.",
+        },
+        "hasAuth": {"type": "boolean", "default": True},
+        "authType": {
+            "enum": [BASIC, SSL, None],
+            "description": "basic (secrets user, password), ssl (client certificate) or none",
+        },
+        "certType": {"enum": [CRT_KEY, PFX]},
+        "ca": {
+            "type": "string",
+            "minLength": 1,
+            "description": "CA certificate(s) to trust, PEM or base64-encoded PEM; replaces "
+            "the default trusted roots for this connector.",
+        },
+        "verificationMode": {
+            "enum": ["full", "certificate", "none"],
+            "description": "TLS verification for this connector; unset: the global "
+            "ssl.verificationMode (or the customHostSettings entry).",
+        },
+    },
+    "required": ["url"],
+    "additionalProperties": False,
+}
+
+SECRETS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "user": _NULLABLE_STRING,
+        "password": _NULLABLE_STRING,
+        "crt": {**_NULLABLE_STRING, "description": "client certificate, PEM or base64 PEM"},
+        "key": {**_NULLABLE_STRING, "description": "its private key, PEM or base64 PEM"},
+        "pfx": _NULLABLE_STRING,
+    },
+    "additionalProperties": False,
+}
+
+PARAMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "body": {
+            "type": "string",
+            "description": "The request body (a mustache template rendered with JSON escaping).",
+        }
+    },
+    "additionalProperties": False,
+}
+
+_PREFIX = "error validation webhook action config"
+
+
+def validate_config(config: dict[str, Any], ctx: actions_core.ValidationContext) -> None:
+    """Kibana's checks: a parseable http(s) URL on an allowed host; authType only with
+    hasAuth; plus ours: PFX certificates are not supported, ``ca`` must be PEM."""
+    url = config["url"]
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as err:
+        raise ValueError(f"{_PREFIX}: unable to parse url: {err}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f'{_PREFIX}: unable to parse url: "{url}" is not an http:// or https:// URL with a host'
+        )
+    try:
+        ctx.network.ensure_uri_allowed(url)
+    except actions_core.ForbiddenError as err:
+        raise ValueError(f"{_PREFIX}: {err.message}") from None
+    if config.get("authType") and not config.get("hasAuth", True):
+        raise ValueError(f"{_PREFIX}: authType must be null or undefined if hasAuth is false")
+    if config.get("certType") == PFX:
+        raise ValueError(
+            f'{_PREFIX}: certType "{PFX}" is not supported; convert the certificate to '
+            f'"{CRT_KEY}" (secrets crt and key, PEM)'
+        )
+    try:
+        ca_pem(config)
+    except AuthError as err:
+        raise ValueError(f"{_PREFIX}: {err}") from None
+
+
+def validate_connector(
+    config: dict[str, Any], secrets: dict[str, Any], ctx: actions_core.ValidationContext
+) -> str | None:
+    """The secrets the chosen authentication needs (messages never contain secret values)."""
+    try:
+        basic_auth(config, secrets)
+        tls_options(config, secrets)
+    except AuthError as err:
+        return f"{_PREFIX}: {err}"
+    return None
