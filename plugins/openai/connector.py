@@ -1,0 +1,374 @@
+"""The ``.gen-ai`` connector: its sub-actions and its action type (spec §5, §9, §11)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import requests
+
+import actions_core
+
+from .constants import (
+    DEFAULT_MODEL,
+    DEFAULT_TIMEOUT_MS,
+    MINIMUM_LICENSE,
+    SUPPORTED_FEATURE_IDS,
+    TYPE_ID,
+    TYPE_NAME,
+)
+from .dashboard import dashboard_info
+from .jsjson import JsonError, js_trim, loads, stringify, truthy
+from .pki import tls_options
+from .render import render_parameter_templates
+from .responses import check_run_response
+from .sanitize import default_model_arg, request_with_stream_option, sanitize_request
+from .schemas import (
+    CONFIG_SCHEMA,
+    DASHBOARD_PARAMS,
+    INVOKE_PARAMS,
+    REQUEST_OPTIONS,
+    RUN_PARAMS,
+    SECRETS_SCHEMA,
+    STREAM_PARAMS,
+)
+from .streaming import SseTally, iter_chunks, pass_through
+from .tokens import (
+    completion_tokens_from_message,
+    count_tokens,
+    functions_prompt_tokens,
+    messages_prompt_tokens,
+    stream_messages_prompt_tokens,
+)
+from .transport import Upstream
+from .urls import chat_completions_url
+from .validators import validate_config, validate_secrets
+
+__all__ = ["OpenAIConnector", "gen_ai_type"]
+
+_log = logging.getLogger("actions_core.types.gen-ai")
+
+UNRECOGNIZED_FORMAT = (
+    "An error occurred sending your message. \n\n"
+    "API Error: The response from OpenAI was in an unrecognized format."
+)
+_ZERO_USAGE = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+
+
+def _ms_to_seconds(timeout: float | None) -> float | None:
+    return None if timeout is None else timeout / 1000
+
+
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def _request_options(params: dict[str, Any]) -> dict[str, Any]:
+    """The invoke params without the keys that steer the request (they are no body fields)."""
+    return {k: v for k, v in params.items() if k not in REQUEST_OPTIONS}
+
+
+class OpenAIConnector(actions_core.SubActionConnector):
+    """One instance per execution. Secrets stay inside :class:`Upstream`'s headers."""
+
+    def __init__(self, ctx: actions_core.ExecutionContext) -> None:
+        super().__init__(ctx)
+        self.provider: str = self.config["apiProvider"]
+        self.url: str = self.config["apiUrl"]
+        # Kibana passes the default model only when the config has the key.
+        self.default_model = default_model_arg(self.config)
+        self.upstream = Upstream(
+            ctx,
+            self.provider,
+            self.secrets.get("apiKey") or "",
+            self.config,
+            tls_options(self.provider, self.config, self.secrets),
+        )
+
+    def __repr__(self) -> str:
+        return f"OpenAIConnector(provider={self.provider!r}, url={self.url!r})"
+
+    # --- run / test ------------------------------------------------------------------------
+
+    @actions_core.sub_action("run", params_schema=RUN_PARAMS)
+    def run(self, params: dict[str, Any]) -> dict[str, Any]:
+        """POST ``body`` (sanitised for the provider) and return the provider's JSON."""
+        return self._run_api(params["body"], params.get("timeout"), params.get("maxContentLength"))
+
+    @actions_core.sub_action("test", params_schema=RUN_PARAMS)
+    def test(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The UI's "Test" tab: the same as ``run``."""
+        return self.run(params)
+
+    def _run_api(
+        self, body: str, timeout_ms: float | None, max_content_length: int | None
+    ) -> dict[str, Any]:
+        sanitized = sanitize_request(self.provider, self.url, body, self.default_model)
+        timeout_ms = DEFAULT_TIMEOUT_MS if timeout_ms is None else timeout_ms
+        response = self.upstream.post(
+            self.url,
+            sanitized,
+            timeout=timeout_ms / 1000,
+            stream=False,
+            max_content_length=max_content_length,
+        )
+        data = self._completion(response)
+        self._record_completion_usage(data, sanitized)
+        return data
+
+    # --- stream ----------------------------------------------------------------------------
+
+    @actions_core.sub_action("stream", params_schema=STREAM_PARAMS)
+    def stream(self, params: dict[str, Any]) -> dict[str, Any] | Iterator[bytes]:
+        """``stream: true``: the provider's SSE bytes, untouched, as they arrive."""
+        body, streaming = params["body"], params.get("stream", False)
+        execute_body = request_with_stream_option(
+            self.provider, self.url, body, streaming, self.default_model
+        )
+        timeout = _ms_to_seconds(params.get("timeout"))
+        response = self.upstream.post(self.url, execute_body, timeout=timeout, stream=streaming)
+        if not streaming:
+            data = self._completion(response)
+            self._record_completion_usage(data, execute_body)
+            return data
+
+        def estimate(tally: SseTally) -> tuple[int, int]:
+            completion = completion_tokens_from_message(
+                tally.content, tally.function_name, tally.function_arguments
+            )
+            return self._prompt_from_body(body), completion
+
+        return self._pass_through(response, self.url, timeout, estimate)
+
+    # --- invokeAI / invokeStream / invokeAsyncIterator -------------------------------------
+
+    @actions_core.sub_action("invokeAI", params_schema=INVOKE_PARAMS)
+    def invoke_ai(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Chat messages in, ``{message, usage}`` out."""
+        body = stringify(_request_options(params))
+        data = self._run_api(body, params.get("timeout"), params.get("maxContentLength"))
+        choices = data.get("choices") or []
+        message = choices[0].get("message") if choices else None
+        content = message.get("content") if isinstance(message, dict) else None
+        usage = data.get("usage") or self._recorded_usage()
+        if isinstance(content, str) and content:
+            return {"message": js_trim(content), "usage": usage}
+        return {"message": UNRECOGNIZED_FORMAT, "usage": usage or dict(_ZERO_USAGE)}
+
+    @actions_core.sub_action("invokeStream", params_schema=INVOKE_PARAMS)
+    def invoke_stream(self, params: dict[str, Any]) -> Iterator[bytes]:
+        """Chat messages in, the provider's SSE bytes out (untouched, as they arrive)."""
+        rest = _request_options(params)
+        execute_body = request_with_stream_option(
+            self.provider, self.url, stringify(rest), True, self.default_model
+        )
+        timeout = _ms_to_seconds(params.get("timeout"))
+        response = self.upstream.post(
+            self.url,
+            execute_body,
+            timeout=timeout,
+            stream=True,
+            max_content_length=params.get("maxContentLength"),
+        )
+
+        def estimate(tally: SseTally) -> tuple[int, int]:
+            return stream_messages_prompt_tokens(rest["messages"]), count_tokens(tally.content)
+
+        return self._pass_through(response, self.url, timeout, estimate)
+
+    @actions_core.sub_action("invokeAsyncIterator", params_schema=INVOKE_PARAMS)
+    def invoke_async_iterator(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Chat messages in, parsed chunk dicts out (the OpenAI SDK's stream, as an iterator).
+
+        Use :func:`actions_core_plugins.openai.aiter_stream` to consume it from asyncio.
+        """
+        rest = _request_options(params)
+        request = dict(rest)
+        request["stream"] = True
+        request["messages"] = rest["messages"]
+        request["model"] = self._model(rest)
+        url = chat_completions_url(self.url, self.provider)
+        timeout = _ms_to_seconds(params.get("timeout"))
+        response = self.upstream.post(
+            url,
+            stringify(request),
+            timeout=timeout,
+            stream=True,
+            max_content_length=params.get("maxContentLength"),
+        )
+        tally = SseTally()
+
+        def estimate(tally: SseTally) -> tuple[int, int]:
+            return messages_prompt_tokens(rest["messages"]), count_tokens(tally.content)
+
+        on_end = self._stream_usage_recorder(tally, estimate, request["model"])
+        effective = self.upstream.effective_timeout(timeout)
+        return iter_chunks(response, tally, on_end, url=url, timeout=effective)
+
+    # --- getDashboard ----------------------------------------------------------------------
+
+    @actions_core.sub_action("getDashboard", params_schema=DASHBOARD_PARAMS)
+    def get_dashboard(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Whether the usage dashboard is available, and its URL."""
+        return dashboard_info(self.ctx, params["dashboardId"])
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _model(self, body: Any) -> str:
+        """The model a request names, else the connector's default, else the constant."""
+        model = body.get("model") if isinstance(body, dict) else None
+        if truthy(model) and isinstance(model, str):
+            return model
+        default = self.config.get("defaultModel")
+        return default if truthy(default) else DEFAULT_MODEL
+
+    def _completion(self, response: requests.Response) -> Any:
+        try:
+            data: Any = loads(response.content.decode("utf-8", errors="replace"))
+        except JsonError:
+            data = response.text
+        finally:
+            response.close()
+        problem = check_run_response(data)
+        if problem:
+            raise actions_core.ExecutionError(
+                f"Response validation failed (Error: {problem})", error_source="framework"
+            )
+        return data
+
+    def _pass_through(
+        self,
+        response: requests.Response,
+        url: str,
+        timeout: float | None,
+        estimate: Callable[[SseTally], tuple[int, int]],
+    ) -> Iterator[bytes]:
+        tally = SseTally()
+        on_end = self._stream_usage_recorder(tally, estimate, None)
+        effective = self.upstream.effective_timeout(timeout)
+        return pass_through(response, tally, on_end, url=url, timeout=effective)
+
+    def _stream_usage_recorder(
+        self,
+        tally: SseTally,
+        estimate: Callable[[SseTally], tuple[int, int]],
+        model: str | None,
+    ) -> Callable[[], None]:
+        """Runs when a stream ends (or is closed, or fails): the usage chunk if the provider
+        sent one, else an estimate over what was received."""
+
+        def record() -> None:
+            try:
+                tally.finish()
+                if tally.usage is not None:
+                    self._report(tally.usage, tally.model or model, estimated=False)
+                    return
+                prompt, completion = estimate(tally)
+                self.ctx.report_usage(
+                    prompt_tokens=prompt,
+                    completion_tokens=completion,
+                    estimated=True,
+                    model=tally.model or model or self._default_model_name(),
+                )
+            except Exception:  # counting must never break the stream's end
+                _log.exception("Failed to count the tokens of a stream")
+
+        return record
+
+    def _report(self, usage: dict[str, Any], model: str | None, *, estimated: bool) -> None:
+        prompt, completion = (
+            _count(usage.get("prompt_tokens")),
+            _count(usage.get("completion_tokens")),
+        )
+        total = usage.get("total_tokens")
+        self.ctx.report_usage(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            total_tokens=_count(total) if total is not None else None,
+            estimated=estimated,
+            model=model or self._default_model_name(),
+        )
+
+    def _default_model_name(self) -> str | None:
+        default = self.config.get("defaultModel")
+        return default if isinstance(default, str) and default else None
+
+    def _record_completion_usage(self, data: dict[str, Any], request_body: str) -> None:
+        """Reported usage when the response has it, else an estimate (marked ``estimated``)."""
+        model = data.get("model") if isinstance(data.get("model"), str) else None
+        if isinstance(data.get("usage"), dict):
+            self._report(data["usage"], model, estimated=False)
+            return
+        try:
+            request = loads(request_body)
+        except JsonError:
+            request = None
+        try:
+            message = (data.get("choices") or [{}])[0].get("message") or {}
+            content = message.get("content") if isinstance(message.get("content"), str) else ""
+            call = message.get("function_call") or {}
+            name, arguments = str(call.get("name") or ""), str(call.get("arguments") or "")
+            for tool_call in message.get("tool_calls") or []:
+                function = tool_call.get("function") or {}
+                name += str(function.get("name") or "")
+                arguments += str(function.get("arguments") or "")
+            completion = completion_tokens_from_message(content, name, arguments)
+            self.ctx.report_usage(
+                prompt_tokens=self._prompt_from_request(request),
+                completion_tokens=completion,
+                estimated=True,
+                model=model or self._model(request),
+            )
+        except Exception:
+            _log.exception("Failed to estimate the tokens of a response without usage")
+
+    def _prompt_from_body(self, body: str) -> int:
+        try:
+            return self._prompt_from_request(loads(body))
+        except JsonError:
+            return 0
+
+    def _prompt_from_request(self, request: Any) -> int:
+        """Messages (0 if they cannot be read) plus legacy functions, as Kibana estimates."""
+        if not isinstance(request, dict):
+            return 0
+        try:
+            messages = messages_prompt_tokens(request.get("messages") or [])
+        except Exception:
+            messages = 0
+        try:
+            functions = functions_prompt_tokens(request.get("functions"))
+        except Exception:
+            functions = 0
+        return messages + functions
+
+    def _recorded_usage(self) -> dict[str, int] | None:
+        usage = self.ctx.usage
+        if usage is None:
+            return None
+        return {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+        }
+
+
+def gen_ai_type() -> actions_core.ActionType:
+    """The ``.gen-ai`` action type."""
+    return actions_core.sub_action_type(
+        id=TYPE_ID,
+        name=TYPE_NAME,
+        connector=OpenAIConnector,
+        description=(
+            "Chat completions from OpenAI, Azure OpenAI and OpenAI-compatible services "
+            "(vLLM, llama.cpp, LM Studio, Ollama ...), with token usage in the event log."
+        ),
+        config_schema=CONFIG_SCHEMA,
+        secrets_schema=SECRETS_SCHEMA,
+        validate_config=validate_config,
+        validate_secrets=validate_secrets,
+        render_parameter_templates=render_parameter_templates,
+        supported_feature_ids=SUPPORTED_FEATURE_IDS,
+        minimum_license_required=MINIMUM_LICENSE,
+    )

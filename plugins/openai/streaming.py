@@ -1,0 +1,278 @@
+"""Streams: pass upstream bytes through as they arrive, and read SSE for chunks and usage.
+
+``stream``/``invokeStream`` forward the upstream body untouched, one read at a time (no
+buffering), while :class:`SseTally` watches the same bytes for the completion text and a usage
+chunk. ``invokeAsyncIterator`` parses the events into chunk dicts instead. Either way the
+upstream response is closed, and the connection released, when the stream ends, fails or is
+closed early by the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import requests
+import urllib3.exceptions
+
+import actions_core
+
+from .errors import error_detail, exception_code, is_timeout
+
+__all__ = ["SseTally", "UpstreamStream", "iter_chunks", "pass_through"]
+
+T = TypeVar("T")
+
+_log = logging.getLogger("actions_core.types.gen-ai")
+READ_SIZE = 64 * 1024
+_CHUNK_OBJECT = "chat.completion.chunk"
+_STREAM_ERRORS = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    OSError,
+)
+
+
+class SseTally:
+    """Follows an OpenAI chat-completion SSE body: completion text, function call and usage.
+
+    Lines are Kibana's: ``data: <json>`` lines except ``[DONE]``, chunks with
+    ``object == "chat.completion.chunk"`` (or no ``object``); ``usage`` is the last one seen.
+    """
+
+    def __init__(self) -> None:
+        self._pending = b""
+        self._content: list[str] = []
+        self._name: list[str] = []
+        self._arguments: list[str] = []
+        self.usage: dict[str, Any] | None = None
+        self.model: str | None = None
+        self.bytes = 0
+
+    @property
+    def content(self) -> str:
+        return "".join(self._content)
+
+    @property
+    def function_name(self) -> str:
+        return "".join(self._name)
+
+    @property
+    def function_arguments(self) -> str:
+        return "".join(self._arguments)
+
+    def feed(self, data: bytes) -> None:
+        self.bytes += len(data)
+        lines = (self._pending + data).split(b"\n")
+        self._pending = lines.pop()
+        for line in lines:
+            self._line(line)
+
+    def finish(self) -> None:
+        if self._pending:
+            self._line(self._pending)
+            self._pending = b""
+
+    def _line(self, raw: bytes) -> None:
+        line = raw.decode("utf-8", errors="replace").rstrip("\r")
+        if not line.startswith("data: ") or line.endswith("[DONE]"):
+            return
+        try:
+            chunk = json.loads(line[len("data: ") :])
+        except ValueError:
+            return
+        self.add_chunk(chunk)
+
+    def add_chunk(self, chunk: Any) -> None:
+        if not isinstance(chunk, dict) or chunk.get("object", _CHUNK_OBJECT) != _CHUNK_OBJECT:
+            return
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        if isinstance(chunk.get("model"), str):
+            self.model = chunk["model"]
+        choices = chunk.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            return
+        delta = choices[0].get("delta")
+        if not isinstance(delta, dict):
+            return
+        content = delta.get("content")
+        if isinstance(content, str):
+            self._content.append(content)
+        elif content is not None:
+            _log.warning("Token counting skipped a chunk whose content is not a string")
+        call = delta.get("function_call")
+        if isinstance(call, dict):
+            if isinstance(call.get("name"), str):
+                self._name.append(call["name"])
+            if isinstance(call.get("arguments"), str):
+                self._arguments.append(call["arguments"])
+
+
+def _stream_error(err: BaseException, received: int, url: str, timeout: float | None) -> Exception:
+    code, message = exception_code(err, url, timeout)
+    if is_timeout(err):
+        what = f"the upstream server sent nothing for longer than the timeout ({message})"
+    else:
+        what = f"the upstream connection failed ({code or 'error'}: {message})"
+        if code in ("ECONNRESET", "") or isinstance(err, urllib3.exceptions.ProtocolError):
+            what = "the upstream server closed the connection before the response was complete"
+    return actions_core.ExecutionError(
+        f"Stream interrupted after {received} bytes: {what}", retry=True, error_source="framework"
+    )
+
+
+def _reads(response: requests.Response, url: str, timeout: float | None) -> Iterator[bytes]:
+    """Every read of the upstream body, as soon as it arrives."""
+    raw = response.raw
+    received = 0
+    while True:
+        try:
+            data = raw.read1(READ_SIZE, decode_content=True)
+        except actions_core.ResponseTooLargeError as err:
+            raise actions_core.ExecutionError(
+                f"Stream interrupted after {received} bytes: {err.message}",
+                retry=False,
+                error_source="user",
+            ) from None
+        except _STREAM_ERRORS as err:
+            raise _stream_error(err, received, url, timeout) from None
+        if not data:
+            return
+        received += len(data)
+        yield data
+
+
+class UpstreamStream(Iterator[T]):
+    """An iterator over an open upstream response that always ends it exactly once.
+
+    However iteration stops (exhausted, failed, or closed by the caller, even before the first
+    item), the response is closed, releasing its connection, and ``on_end`` runs.
+    """
+
+    def __init__(
+        self,
+        produce: Callable[[UpstreamStream[T]], Iterator[T]],
+        response: requests.Response,
+        on_end: Callable[[], None],
+    ) -> None:
+        self._response = response
+        self._on_end = on_end
+        self._ended = False
+        self._items = produce(self)
+
+    def __iter__(self) -> UpstreamStream[T]:
+        return self
+
+    def __next__(self) -> T:
+        return next(self._items)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.end()
+
+    def end(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        try:
+            self._response.close()
+        finally:
+            self._on_end()
+
+
+def pass_through(
+    response: requests.Response,
+    tally: SseTally,
+    on_end: Callable[[], None],
+    *,
+    url: str,
+    timeout: float | None,
+) -> UpstreamStream[bytes]:
+    """The upstream body, untouched, one read at a time; ``on_end`` runs however it ends."""
+
+    def produce(stream: UpstreamStream[bytes]) -> Iterator[bytes]:
+        try:
+            for data in _reads(response, url, timeout):
+                tally.feed(data)
+                yield data
+            tally.finish()
+        finally:
+            stream.end()
+
+    return UpstreamStream(produce, response, on_end)
+
+
+def iter_chunks(
+    response: requests.Response,
+    tally: SseTally,
+    on_end: Callable[[], None],
+    *,
+    url: str,
+    timeout: float | None,
+) -> UpstreamStream[dict[str, Any]]:
+    """The parsed ``data:`` events of an SSE body, until ``data: [DONE]``."""
+
+    def produce(stream: UpstreamStream[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        try:
+            yield from _events(response, tally, url, timeout)
+        finally:
+            stream.end()
+
+    return UpstreamStream(produce, response, on_end)
+
+
+def _events(
+    response: requests.Response, tally: SseTally, url: str, timeout: float | None
+) -> Iterator[dict[str, Any]]:
+    """SSE events (``data:`` lines joined, CRLF line ends accepted) parsed as JSON objects."""
+    pending = b""
+    data_lines: list[str] = []
+    for data in _reads(response, url, timeout):
+        tally.bytes += len(data)
+        lines = (pending + data).split(b"\n")
+        pending = lines.pop()
+        for raw in lines:
+            line = raw.decode("utf-8", errors="replace").rstrip("\r")
+            if line:
+                if line.startswith("data:"):
+                    data_lines.append(line[5:].removeprefix(" "))
+                continue
+            event, data_lines = "\n".join(data_lines), []
+            if not event:
+                continue
+            if event == "[DONE]":
+                return
+            chunk = _parse_event(event)
+            if chunk is not None:
+                tally.add_chunk(chunk)
+                yield chunk
+    tail = pending.decode("utf-8", errors="replace").rstrip("\r")
+    if tail.startswith("data:"):
+        data_lines.append(tail[5:].removeprefix(" "))
+    event = "\n".join(data_lines)
+    if event and event != "[DONE]":
+        chunk = _parse_event(event)
+        if chunk is not None:
+            tally.add_chunk(chunk)
+            yield chunk
+
+
+def _parse_event(event: str) -> dict[str, Any] | None:
+    try:
+        chunk = json.loads(event)
+    except ValueError:
+        _log.warning("Skipped a stream event that is not JSON")
+        return None
+    if isinstance(chunk, dict) and chunk.get("error"):
+        detail = error_detail(chunk) or "unknown error"
+        raise actions_core.ExecutionError(
+            f"API Error: {detail}", retry=True, error_source="framework"
+        )
+    return chunk if isinstance(chunk, dict) else None

@@ -1,0 +1,198 @@
+"""One POST to the provider through the core's policy-aware HTTP client (spec §4, §7).
+
+Headers per provider, URL normalisation, the empty-body rule, timeouts, request-size accounting,
+and every failure turned into Kibana's message with a retry flag and an error source.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import urllib3.exceptions
+
+import actions_core
+
+from .constants import AZURE, OPENAI, OTHER
+from .errors import (
+    exception_code,
+    is_tls_error,
+    response_error_message,
+    status_error_source,
+    status_retry,
+)
+from .jsjson import JsonError, loads
+from .pki import remap_tls_error
+from .urls import normalize_url
+
+__all__ = ["Upstream", "merge_headers"]
+
+_log = logging.getLogger("actions_core.types.gen-ai")
+#: Error bodies are read (to quote the provider's message) up to this size.
+MAX_ERROR_BODY = 64 * 1024
+
+
+def merge_headers(*layers: Mapping[str, str]) -> dict[str, str]:
+    """Merge header maps case-insensitively: a later value wins, the first spelling stays."""
+    merged: dict[str, str] = {}
+    spelling: dict[str, str] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            key = spelling.setdefault(name.lower(), name)
+            merged[key] = value
+    return merged
+
+
+def connector_headers(config: Mapping[str, Any]) -> dict[str, str]:
+    """Custom headers, then ``OpenAI-Organization``/``OpenAI-Project`` when configured."""
+    headers = dict(config.get("headers") or {})
+    extra = {}
+    if config.get("organizationId"):
+        extra["OpenAI-Organization"] = config["organizationId"]
+    if config.get("projectId"):
+        extra["OpenAI-Project"] = config["projectId"]
+    return merge_headers(headers, extra)
+
+
+def auth_headers(provider: str, api_key: str) -> dict[str, str]:
+    """``getAxiosOptions``: the provider's auth header and the content type."""
+    if provider == AZURE:
+        return {"api-key": api_key, "content-type": "application/json"}
+    if provider in (OPENAI, OTHER):
+        auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        return {**auth, "content-type": "application/json"}
+    return {}
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` for a log line: credentials in it (``https://user:pw@host``) are left out."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def _standard_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+class Upstream:
+    """Sends the connector's requests; holds its headers and TLS options (never logged)."""
+
+    def __init__(
+        self,
+        ctx: actions_core.ExecutionContext,
+        provider: str,
+        api_key: str,
+        config: Mapping[str, Any],
+        tls: Any = None,
+    ) -> None:
+        self._ctx = ctx
+        self._tls = tls
+        self.headers = merge_headers(
+            {"Content-Type": "application/json"},
+            connector_headers(config),
+            auth_headers(provider, api_key),
+        )
+
+    def __repr__(self) -> str:
+        return "Upstream(headers=<hidden>)"
+
+    def effective_timeout(self, timeout: float | None) -> float | None:
+        """Seconds: never below the platform's response timeout (the core applies it too)."""
+        policy = getattr(self._ctx.http, "policy", None)
+        platform = getattr(policy, "response_timeout", None)
+        if timeout is None:
+            return platform
+        return max(platform, timeout) if platform is not None else timeout
+
+    def post(
+        self,
+        url: str,
+        body: str,
+        *,
+        timeout: float | None,
+        stream: bool,
+        max_content_length: int | None = None,
+    ) -> requests.Response:
+        """POST ``body`` to ``url``; a non-2xx answer or a network failure raises
+        :class:`actions_core.ExecutionError` with Kibana's message."""
+        url = normalize_url(url)
+        payload = (body if body != "" else "{}").encode("utf-8")
+        self._ctx.add_request_body_bytes(len(payload))
+        effective = self.effective_timeout(timeout)
+        kwargs: dict[str, Any] = {
+            "headers": self.headers,
+            "data": payload,
+            "stream": stream,
+            "timeout": effective,
+        }
+        if self._tls is not None:
+            kwargs["tls"] = self._tls
+        if max_content_length is not None:
+            kwargs["max_content_length"] = max_content_length
+        _log.debug("POST %s (%d bytes, stream=%s)", _without_userinfo(url), len(payload), stream)
+        try:
+            response = self._ctx.http.request("POST", url, **kwargs)
+        except Exception as err:
+            if isinstance(err, actions_core.ResponseTooLargeError):
+                raise actions_core.ExecutionError(
+                    "Status code: undefined. Message: Unexpected API Error: ERR_BAD_RESPONSE - "
+                    f"{getattr(err, 'message', None) or err}",
+                    retry=False,
+                    error_source="user",
+                ) from None
+            if isinstance(err, actions_core.ActionsError):
+                raise actions_core.ExecutionError(
+                    f"error configuring connector action: {err.message}",
+                    retry=False,
+                    error_source="user",
+                ) from None
+            if isinstance(err, requests.RequestException | urllib3.exceptions.HTTPError | OSError):
+                raise self._network_error(err, url, effective) from None
+            raise
+        if not 200 <= response.status_code < 300:
+            raise self._status_error(response, stream)
+        return response
+
+    def _network_error(
+        self, err: BaseException, url: str, timeout: float | None
+    ) -> actions_core.ExecutionError:
+        code, message = exception_code(err, url, timeout)
+        text = f"Status code: undefined. Message: Unexpected API Error: {code} - {message}"
+        if is_tls_error(err):
+            # certificates and handshakes do not fix themselves: the configuration must change
+            return actions_core.ExecutionError(
+                remap_tls_error(text) or text, retry=False, error_source="user"
+            )
+        return actions_core.ExecutionError(text, retry=True, error_source="framework")
+
+    def _status_error(
+        self, response: requests.Response, stream: bool
+    ) -> actions_core.ExecutionError:
+        status = response.status_code
+        try:
+            raw = response.raw.read(MAX_ERROR_BODY, decode_content=True) if stream else None
+            content = raw if raw is not None else response.content
+        except Exception:  # an unreadable error body still leaves the status to report
+            content = b""
+        finally:
+            response.close()
+        try:
+            data: Any = loads(content.decode("utf-8", errors="replace"))
+        except JsonError:
+            data = None  # not JSON: Kibana ignores it
+        reason = response.reason or _standard_phrase(status)  # HTTP/2 has no reason phrase
+        message = response_error_message(status, reason, data)
+        return actions_core.ExecutionError(
+            f"Status code: {status}. Message: {message}",
+            retry=status_retry(status, response.headers),
+            error_source=status_error_source(status),  # type: ignore[arg-type]
+        )
