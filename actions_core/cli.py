@@ -26,7 +26,7 @@ from . import __version__
 from .actions import Actions
 from .connectors import Connector
 from .errors import ActionsError, ConfigError, ConflictError, NotFoundError
-from .events import Event, UsageBucket, UsageReport
+from .events import Event, UsageBucket, UsageGroup, UsageReport
 from .result import ActionResult
 
 __all__ = ["build_actions", "cli", "main"]
@@ -316,6 +316,23 @@ def _usage_table(report: UsageReport, interval: str) -> Table:
     return table
 
 
+def _group_cells(label: str, g: UsageGroup) -> list[str]:
+    reported = g.total_tokens - g.estimated_total_tokens
+    counts = (g.executions, g.prompt_tokens, g.completion_tokens, g.total_tokens, reported)
+    return [label, *map(str, counts), str(g.estimated_total_tokens)]
+
+
+def _usage_group_tables(report: UsageReport) -> list[Table]:
+    """Per model and per API key (the event's user): the same sums as the HTTP ``_usage``."""
+    columns = ("Executions", "Prompt", "Completion", "Total", "Reported", "Estimated")
+    models = [_group_cells(g.key or "unknown", g) for g in report.models]
+    users = [_group_cells(g.key or "(none: Python API or CLI)", g) for g in report.users]
+    return [
+        _table(("Model", *columns), models, title="Per model"),
+        _table(("API key / user", *columns), users, title="Per API key"),
+    ]
+
+
 def _usage_json(report: UsageReport, interval: str) -> dict[str, Any]:
     def bucket(b: UsageBucket) -> dict[str, Any]:
         return {**asdict(b), "start": b.start.isoformat()}
@@ -327,6 +344,8 @@ def _usage_json(report: UsageReport, interval: str) -> dict[str, Any]:
         "buckets": [bucket(b) for b in report.buckets],
         "totals": {k: v for k, v in bucket(report.totals).items() if k != "start"},
         "by_model": report.by_model,
+        "models": [asdict(g) for g in report.models],
+        "by_api_key": [asdict(g) for g in report.users],
     }
 
 
@@ -576,7 +595,7 @@ def usage_command(state: _State, connector_id: str | None, interval: str, as_jso
     if as_json:
         _echo_json(_usage_json(report, interval))
     else:
-        _show(_usage_table(report, interval))
+        _show(_usage_table(report, interval), *_usage_group_tables(report))
 
 
 @cli.group("secrets")
@@ -618,6 +637,102 @@ def demo_command(state: _State) -> None:
         _connectors_table(actions.connectors.list(), title="Connectors"),
         _events_table(actions.recent_events(limit=5), title="Last 5 events"),
     )
+
+
+# --- the HTTP service and its API keys ---------------------------------------------------
+
+
+@cli.command("serve")
+@click.option("--host", help="Address to listen on [default: server.host, 127.0.0.1].")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="Port; 0 picks a free one [default: 5601]."
+)
+@click.option("--public-base-url", help="Base URL clients use [default: server.publicBaseUrl].")
+@pass_state
+def serve_command(
+    state: _State, host: str | None, port: int | None, public_base_url: str | None
+) -> None:
+    """Run the Kibana-compatible HTTP service (connector API, usage dashboard)."""
+    from .server.serve import serve
+
+    actions = state.actions
+    server = actions.settings.actions.server
+    serve(
+        actions,
+        host=host or server.host,
+        port=server.port if port is None else port,
+        public_base_url=public_base_url,
+        echo=click.echo,
+    )
+
+
+def _api_keys(state: _State) -> Any:
+    from .server.apikeys import ApiKeyStore
+
+    return ApiKeyStore(state.actions.engine)
+
+
+@cli.group("api-keys")
+def api_keys_group() -> None:
+    """Create, list and revoke the HTTP service's API keys (stored hashed)."""
+
+
+@api_keys_group.command("create")
+@click.option("--name", required=True, help="What the key is for (shown in usage reports).")
+@click.option(
+    "--role",
+    type=click.Choice(["read", "all"]),
+    default="read",
+    show_default=True,
+    help="read: list, get, types, execute, usage; all: also create, update, delete.",
+)
+@json_option
+@pass_state
+def api_keys_create_command(state: _State, name: str, role: str, as_json: bool) -> None:
+    """Create a key; it is printed this once only."""
+    new = _api_keys(state).create(name, role, created_by="cli")
+    if as_json:
+        _echo_json({**new.key.to_dict(), "api_key": new.api_key, "encoded": new.encoded})
+        return
+    click.echo(f'Created API key "{new.key.name}" (id {new.key.id}, role {new.key.role}).')
+    click.echo("It is shown only this once. Send it as:")
+    click.echo(f"  Authorization: ApiKey {new.encoded}")
+
+
+@api_keys_group.command("list")
+@json_option
+@pass_state
+def api_keys_list_command(state: _State, as_json: bool) -> None:
+    """List the keys (never the keys themselves)."""
+    found = _api_keys(state).list()
+    if as_json:
+        _echo_json([key.to_dict() for key in found])
+        return
+    rows = [(k.id, k.name, k.role, k.created_at, k.revoked_at or "") for k in found]
+    _show(_table(("ID", "Name", "Role", "Created", "Revoked"), rows))
+
+
+@api_keys_group.command("revoke")
+@click.argument("key_id", metavar="ID")
+@pass_state
+def api_keys_revoke_command(state: _State, key_id: str) -> None:
+    """Revoke a key: requests with it answer 401 from now on."""
+    key = _api_keys(state).revoke(key_id)
+    click.echo(f'Revoked API key "{key.name}" ({key.id}).')
+
+
+@cli.group("users")
+def users_group() -> None:
+    """Basic-auth users of the HTTP service (configured in server.users)."""
+
+
+@users_group.command("hash-password")
+def hash_password_command() -> None:
+    """Print a passwordHash for server.users (asks for the password, or reads one line)."""
+    from .server.passwords import hash_password
+
+    password = _ask_secret("Password", required=True)
+    click.echo(hash_password(password))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

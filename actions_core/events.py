@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from .store import events as table
 
-__all__ = ["Event", "EventLog", "UsageBucket", "UsageReport"]
+__all__ = ["Event", "EventLog", "UsageBucket", "UsageGroup", "UsageReport"]
 
 _log = logging.getLogger("actions_core.events")
 _BATCH = 500
@@ -74,13 +74,32 @@ class UsageBucket:
 
 
 @dataclass
+class UsageGroup:
+    """Token usage summed over one value of a dimension (a model, or the user / API key)."""
+
+    key: str | None
+    executions: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    estimated_total_tokens: int = 0
+
+
+@dataclass
 class UsageReport:
-    """Token usage over time: totals plus one bucket per interval that had executions."""
+    """Token usage over time: totals plus one bucket per interval that had executions.
+
+    ``by_model`` maps each model to its total tokens; ``models`` and ``users`` hold the full
+    sums per model and per user (the event's ``user``: an API key id or a user name), largest
+    total first.
+    """
 
     connector_id: str | None
     interval_seconds: int
     buckets: list[UsageBucket] = field(default_factory=list)
     by_model: dict[str, int] = field(default_factory=dict)
+    models: list[UsageGroup] = field(default_factory=list)
+    users: list[UsageGroup] = field(default_factory=list)
 
     @property
     def totals(self) -> UsageBucket:
@@ -226,14 +245,23 @@ class EventLog:
         start: datetime | None = None,
         end: datetime | None = None,
         interval_seconds: int = 86400,
+        space_id: str | None = None,
+        user: str | None = None,
     ) -> UsageReport:
-        """Token usage of ``execute`` records, summed per interval (and per model)."""
+        """Token usage of ``execute`` records, summed per interval, per model and per user.
+
+        ``space_id`` and ``user`` narrow the records like ``connector_id`` does.
+        """
         self.flush()
         interval_ms = max(1, int(interval_seconds)) * 1000
         bucket = table.c.timestamp_ms // interval_ms
         conditions = [table.c.action == "execute", table.c.total_tokens.is_not(None)]
         if connector_id is not None:
             conditions.append(table.c.connector_id == connector_id)
+        if space_id is not None:
+            conditions.append(table.c.space_id == space_id)
+        if user is not None:
+            conditions.append(table.c.user == user)
         if start is not None:
             conditions.append(table.c.timestamp_ms >= int(start.timestamp() * 1000))
         if end is not None:
@@ -257,9 +285,24 @@ class EventLog:
             .where(*conditions)
             .group_by(table.c.model)
         )
+        sums = (
+            sa.func.count().label("executions"),
+            sa.func.sum(table.c.prompt_tokens).label("prompt"),
+            sa.func.sum(table.c.completion_tokens).label("completion"),
+            sa.func.sum(table.c.total_tokens).label("total"),
+            sa.func.sum(estimated).label("estimated"),
+        )
+        by_user_query = (
+            sa.select(table.c.user.label("key"), *sums).where(*conditions).group_by(table.c.user)
+        )
+        models_query = (
+            sa.select(table.c.model.label("key"), *sums).where(*conditions).group_by(table.c.model)
+        )
         with self._engine.connect() as conn:
             rows = conn.execute(query).all()
             models = conn.execute(by_model_query).all()
+            report_models = [_group(row) for row in conn.execute(models_query)]
+            report_users = [_group(row) for row in conn.execute(by_user_query)]
         report = UsageReport(connector_id, int(interval_seconds))
         for row in rows:
             report.buckets.append(
@@ -273,7 +316,24 @@ class EventLog:
                 )
             )
         report.by_model = {(model or "unknown"): int(total or 0) for model, total in models}
+        report.models = sorted(report_models, key=_largest_first)
+        report.users = sorted(report_users, key=_largest_first)
         return report
+
+
+def _group(row: sa.Row) -> UsageGroup:
+    return UsageGroup(
+        key=row.key,
+        executions=int(row.executions),
+        prompt_tokens=int(row.prompt or 0),
+        completion_tokens=int(row.completion or 0),
+        total_tokens=int(row.total or 0),
+        estimated_total_tokens=int(row.estimated or 0),
+    )
+
+
+def _largest_first(group: UsageGroup) -> tuple[int, str]:
+    return (-group.total_tokens, group.key or "")
 
 
 def _event(row: sa.Row) -> Event:

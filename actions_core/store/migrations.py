@@ -62,8 +62,26 @@ def m001_connectors_and_events(conn: sa.Connection) -> None:
     meta.create_all(conn)
 
 
+def m002_api_keys(conn: sa.Connection) -> None:
+    """API keys of the HTTP service: only a SHA-256 hash of each key is stored."""
+    meta = sa.MetaData()
+    api_keys = sa.Table(
+        "api_keys",
+        meta,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("key_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.String(40), nullable=False),
+        sa.Column("created_by", sa.Text, nullable=True),
+        sa.Column("revoked_at", sa.String(40), nullable=True),
+    )
+    sa.Index("ix_api_keys_revoked", api_keys.c.revoked_at)
+    meta.create_all(conn)
+
+
 #: Append new migrations at the end; never edit or reorder a released one.
-MIGRATIONS: list[Migration] = [m001_connectors_and_events]
+MIGRATIONS: list[Migration] = [m001_connectors_and_events, m002_api_keys]
 
 
 def migrate(engine: sa.Engine) -> list[int]:

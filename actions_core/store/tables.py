@@ -53,3 +53,15 @@ events = sa.Table(
     sa.Column("model", sa.String(255), nullable=True),
     sa.Column("request_body_bytes", sa.BigInteger, nullable=True),
 )
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=True),
+    sa.Column("revoked_at", sa.String(40), nullable=True),
+)

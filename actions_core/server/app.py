@@ -1,0 +1,126 @@
+"""``create_app(actions)``: the Kibana-compatible HTTP service as a FastAPI application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from .. import __version__
+from ..actions import Actions
+from .apikeys import ApiKeyStore
+from .audit import AUDIT_FILE, AuditLog
+from .auth import Authenticator, Principal
+from .dashboard import router as dashboard_router
+from .deps import CALLER, ServerState
+from .errors import install_error_handlers
+from .openapi import COMPONENTS, SECURITY, ref
+from .routes_connectors import router as connectors_router
+from .routes_execute import router as execute_router
+from .usage import router as usage_router
+
+__all__ = ["OPENAPI_URL", "create_app"]
+
+OPENAPI_URL = "/api/actions/openapi.json"
+STATUS_PATH = "/api/status"
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def create_app(
+    actions: Actions,
+    *,
+    keys: ApiKeyStore | None = None,
+    audit: AuditLog | None = None,
+    max_payload: int | None = None,
+) -> FastAPI:
+    """The HTTP service over ``actions``. Auth users and the body limit come from
+    ``actions.settings`` (``server.users``, ``server.maxPayload``) unless given here."""
+    server = actions.settings.actions.server
+    keys = keys or ApiKeyStore(actions.engine)  # API keys live in the store's database
+    state = ServerState(
+        actions=actions,
+        keys=keys,
+        auth=Authenticator(keys, server.users),
+        audit=audit or AuditLog(Path(actions.data_dir) / AUDIT_FILE),
+        max_payload=max_payload or server.maxPayload,
+    )
+    app = FastAPI(
+        title="actions-core",
+        version=__version__,
+        description=(
+            "Kibana's connector (actions) API: connectors, connector types and execution, "
+            "in the default space and under `/s/{spaceId}`, plus token usage."
+        ),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.server = state
+    install_error_handlers(app)
+    app.include_router(_status_router())
+    app.include_router(connectors_router)
+    app.include_router(execute_router)
+    app.include_router(usage_router)
+    app.include_router(dashboard_router)
+    app.include_router(_openapi_router(app))
+    return app
+
+
+def _status_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get(
+        STATUS_PATH,
+        operation_id="getStatus",
+        summary="Health check (no authentication).",
+        tags=["system"],
+        responses={200: {"description": "Available.", "content": _json(ref("Status"))}},
+        openapi_extra={"security": []},
+    )
+    async def status() -> dict[str, Any]:
+        return {
+            "name": "actions-core",
+            "version": {"number": __version__},
+            "status": {"overall": {"level": "available", "summary": "All services available"}},
+        }
+
+    return router
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                # bodies and parameters are checked by our code: a 422 never happens
+                operation.get("responses", {}).pop("422", None)
+        components = document.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        schemas.update(COMPONENTS["schemas"])
+        components["securitySchemes"] = COMPONENTS["securitySchemes"]
+        document["security"] = SECURITY
+        document["servers"] = [{"url": "/"}]
+        app.openapi_schema = document
+    return app.openapi_schema
+
+
+def _openapi_router(app: FastAPI) -> APIRouter:
+    router = APIRouter()
+
+    @router.get(OPENAPI_URL, include_in_schema=False)
+    async def openapi(principal: Principal = CALLER) -> dict[str, Any]:
+        return build_openapi(app)
+
+    return router

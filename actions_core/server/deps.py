@@ -1,0 +1,72 @@
+"""What every route shares: the server state, the caller, the space, the audit context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from ..actions import Actions
+from ..connectors import DEFAULT_SPACE, check_space_id
+from .apikeys import ApiKeyStore
+from .audit import AuditLog, AuditRequest
+from .auth import Authenticator, Principal
+from .errors import HttpError
+
+__all__ = [
+    "CALLER",
+    "SPACE",
+    "ServerState",
+    "audit_request",
+    "authenticated",
+    "server_state",
+    "space_id",
+]
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+XSRF_MESSAGE = "Request must contain a kbn-xsrf header."
+
+
+@dataclass
+class ServerState:
+    actions: Actions
+    keys: ApiKeyStore
+    auth: Authenticator
+    audit: AuditLog
+    max_payload: int
+
+
+def server_state(request: Request) -> ServerState:
+    return request.app.state.server  # type: ignore[no-any-return]
+
+
+async def authenticated(request: Request) -> Principal:
+    """The caller (401 otherwise); non-GET requests also need ``kbn-xsrf`` (400), checked after
+    authentication as Kibana does (its xsrf check runs on post-auth)."""
+    state = server_state(request)
+    header = request.headers.get("authorization")
+    principal = await run_in_threadpool(state.auth.authenticate, header)
+    request.state.principal = principal
+    if request.method not in _SAFE_METHODS and not (
+        "kbn-xsrf" in request.headers or "kbn-version" in request.headers
+    ):
+        raise HttpError(400, XSRF_MESSAGE)
+    return principal
+
+
+def space_id(request: Request) -> str:
+    """``/s/{spaceId}/...`` or the default space; a malformed space id answers 400."""
+    space = request.path_params.get("spaceId", DEFAULT_SPACE)
+    check_space_id(space)
+    return str(space)
+
+
+def audit_request(request: Request, principal: Principal | None, space: str) -> AuditRequest:
+    client = request.client.host if request.client else None
+    return AuditRequest.new(principal, space, request.method, request.url.path, client)
+
+
+#: Route parameter defaults: ``principal: Principal = CALLER``, ``space: str = SPACE``.
+CALLER = Depends(authenticated)
+SPACE = Depends(space_id)

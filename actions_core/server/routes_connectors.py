@@ -1,0 +1,260 @@
+"""Kibana's connector routes: create, get, list, update, delete and connector types.
+
+Each write is audited (``User is creating connector [id=…]`` before, ``User has created …``
+after, ``Failed attempt to create …`` on failure); reads of single connectors and listings are
+audited as accesses. Work that touches the database runs in the thread pool.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import ActionsError
+from .audit import AuditRequest
+from .auth import Principal, ensure_allowed
+from .bodies import read_json, validate_create_body, validate_update_body
+from .deps import CALLER, SPACE, audit_request, server_state
+from .errors import HttpError
+from .openapi import json_body, ref, responses
+from .routing import add_route
+
+__all__ = ["router"]
+
+router = APIRouter()
+CONNECTOR = ref("Connector")
+CONNECTOR_ID = Path(alias="connectorId", description="An identifier for the connector.")
+
+
+def _audited(
+    request: Request, action: str, audit: AuditRequest, connector_id: str | None
+) -> Callable[[BaseException], None]:
+    log = server_state(request).audit
+
+    def failed(err: BaseException) -> None:
+        log.log(action, audit, connector_id, error=err)
+
+    return failed
+
+
+def _ensure(principal: Principal, operation: str, type_id: str | None, failed: Callable) -> None:
+    try:
+        ensure_allowed(principal, operation, type_id)
+    except HttpError as err:
+        failed(err)
+        raise
+
+
+async def _create(
+    request: Request, principal: Principal, space: str, connector_id: str | None
+) -> dict[str, Any]:
+    state = server_state(request)
+    audit = audit_request(request, principal, space)
+    body = validate_create_body(await read_json(request, state.max_payload))
+    new_id = connector_id if connector_id is not None else str(uuid.uuid4())
+    failed = _audited(request, "connector_create", audit, new_id)
+    _ensure(principal, "create", body["connector_type_id"], failed)
+    state.audit.log("connector_create", audit, new_id, outcome="unknown")
+    try:
+        connector = await run_in_threadpool(
+            state.actions.connectors.create,
+            connector_type_id=body["connector_type_id"],
+            name=body["name"],
+            config=body["config"],
+            secrets=body["secrets"],
+            id=new_id,
+            space_id=space,
+        )
+    except ActionsError as err:
+        failed(err)
+        raise
+    state.audit.log("connector_create", audit, connector.id)
+    return connector.to_api()
+
+
+async def create_connector(
+    request: Request,
+    principal: Principal = CALLER,
+    space: str = SPACE,
+) -> dict[str, Any]:
+    return await _create(request, principal, space, None)
+
+
+async def create_connector_with_id(
+    request: Request,
+    connector_id: str = CONNECTOR_ID,
+    principal: Principal = CALLER,
+    space: str = SPACE,
+) -> dict[str, Any]:
+    return await _create(request, principal, space, connector_id)
+
+
+async def get_connector(
+    request: Request,
+    connector_id: str = CONNECTOR_ID,
+    principal: Principal = CALLER,
+    space: str = SPACE,
+) -> dict[str, Any]:
+    state = server_state(request)
+    audit = audit_request(request, principal, space)
+    try:
+        connector = await run_in_threadpool(
+            state.actions.connectors.get, connector_id, space_id=space
+        )
+    except ActionsError as err:
+        state.audit.log("connector_get", audit, connector_id, error=err)
+        raise
+    state.audit.log("connector_get", audit, connector.id)
+    return connector.to_api()
+
+
+async def list_connectors(
+    request: Request,
+    principal: Principal = CALLER,
+    space: str = SPACE,
+) -> list[dict[str, Any]]:
+    """Saved connectors of the space and every preconfigured one, sorted by name.
+
+    ``referenced_by_count`` is 0: nothing in actions-core references connectors yet.
+    """
+    state = server_state(request)
+    audit = audit_request(request, principal, space)
+    found = await run_in_threadpool(state.actions.connectors.list, space_id=space)
+    for connector in found:
+        state.audit.log("connector_find", audit, connector.id)
+    return [c.to_api(referenced_by_count=0) for c in found]
+
+
+async def update_connector(
+    request: Request,
+    connector_id: str = CONNECTOR_ID,
+    principal: Principal = CALLER,
+    space: str = SPACE,
+) -> dict[str, Any]:
+    state = server_state(request)
+    audit = audit_request(request, principal, space)
+    body = validate_update_body(await read_json(request, state.max_payload))
+    failed = _audited(request, "connector_update", audit, connector_id)
+    _ensure(principal, "update", None, failed)
+    state.audit.log("connector_update", audit, connector_id, outcome="unknown")
+    try:
+        connector = await run_in_threadpool(
+            state.actions.connectors.update,
+            connector_id,
+            name=body["name"],
+            config=body["config"],
+            secrets=body["secrets"],
+            space_id=space,
+        )
+    except ActionsError as err:
+        failed(err)
+        raise
+    state.audit.log("connector_update", audit, connector_id)
+    return connector.to_api()
+
+
+async def delete_connector(
+    request: Request,
+    connector_id: str = CONNECTOR_ID,
+    principal: Principal = CALLER,
+    space: str = SPACE,
+) -> Response:
+    state = server_state(request)
+    audit = audit_request(request, principal, space)
+    failed = _audited(request, "connector_delete", audit, connector_id)
+    _ensure(principal, "delete", None, failed)
+    state.audit.log("connector_delete", audit, connector_id, outcome="unknown")
+    try:
+        await run_in_threadpool(state.actions.connectors.delete, connector_id, space_id=space)
+    except ActionsError as err:
+        failed(err)
+        raise
+    state.audit.log("connector_delete", audit, connector_id)
+    return Response(status_code=204)
+
+
+async def list_connector_types(
+    request: Request,
+    feature_id: str | None = None,
+    principal: Principal = CALLER,
+    space: str = SPACE,
+) -> list[dict[str, Any]]:
+    """Kibana's fields plus each type's JSON Schemas (config, secrets, params, sub-actions)."""
+    infos = server_state(request).actions.types(feature_id or None)
+    return [info.to_api() for info in infos]
+
+
+_ONE = "/api/actions/connector/{connectorId}"
+
+add_route(
+    router,
+    "POST",
+    "/api/actions/connector",
+    create_connector,
+    operation_id="createConnector",
+    summary="Create a connector (with a random id).",
+    responses=responses(200, CONNECTOR, 400, 403, 409, 413),
+    body=json_body("CreateConnectorRequest"),
+)
+add_route(
+    router,
+    "GET",
+    _ONE,
+    get_connector,
+    operation_id="getConnector",
+    summary="Get a connector by id.",
+    responses=responses(200, CONNECTOR, 400, 404),
+)
+add_route(
+    router,
+    "DELETE",
+    _ONE,
+    delete_connector,
+    operation_id="deleteConnector",
+    summary="Delete a connector.",
+    responses=responses(204, None, 400, 403, 404),
+    status_code=204,
+    response_class=Response,
+)
+add_route(
+    router,
+    "POST",
+    _ONE,
+    create_connector_with_id,
+    operation_id="createConnectorId",
+    summary="Create a connector with the given id.",
+    responses=responses(200, CONNECTOR, 400, 403, 409, 413),
+    body=json_body("CreateConnectorRequest"),
+)
+add_route(
+    router,
+    "PUT",
+    _ONE,
+    update_connector,
+    operation_id="updateConnector",
+    summary="Update a connector's name, config and secrets.",
+    responses=responses(200, CONNECTOR, 400, 403, 404, 409, 413),
+    body=json_body("UpdateConnectorRequest"),
+)
+add_route(
+    router,
+    "GET",
+    "/api/actions/connectors",
+    list_connectors,
+    operation_id="getConnectors",
+    summary="List the space's connectors and the preconfigured ones, sorted by name.",
+    responses=responses(200, {"type": "array", "items": CONNECTOR}, 400),
+)
+add_route(
+    router,
+    "GET",
+    "/api/actions/connector_types",
+    list_connector_types,
+    operation_id="getConnectorTypes",
+    summary="List the connector types, with their JSON Schemas.",
+    responses=responses(200, {"type": "array", "items": ref("ConnectorType")}, 400),
+)

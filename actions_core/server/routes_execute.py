@@ -1,0 +1,180 @@
+"""``POST …/connector/{id}/_execute``: Kibana's result body, or a live event stream.
+
+A streaming executor's chunks are sent as they arrive (``text/event-stream``; bytes and text
+pass through untouched, other values become ``data: <json>`` events), with nothing buffered.
+When the client goes away the execution stream is closed, which closes the upstream request
+and writes the ``execute`` event; a read already in flight finishes first, because a
+generator cannot be closed while it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
+
+from ..errors import ActionsError
+from .auth import Principal, ensure_allowed
+from .bodies import read_json, validate_execute_body
+from .deps import CALLER, SPACE, audit_request, server_state
+from .openapi import json_body, ref, responses
+from .routing import add_route
+
+__all__ = ["EventStreamResponse", "router"]
+
+_log = logging.getLogger("actions_core.server")
+router = APIRouter()
+_END = object()
+
+
+class _Pump:
+    """Pulls chunks in worker threads and closes the stream once, never during a pull."""
+
+    def __init__(self, stream: Iterator[Any]) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self._busy = False
+        self._closing = False
+        self._closed = False
+
+    def pull(self) -> Any:
+        with self._lock:
+            if self._closing:
+                return _END
+            self._busy = True
+        try:
+            return next(self._stream, _END)
+        finally:
+            with self._lock:
+                self._busy = False
+                close_now = self._closing
+            if close_now:
+                self._close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closing = True
+            if self._busy:
+                return  # the running pull closes the stream when it returns
+        self._close()
+
+    def _close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        closer = getattr(self._stream, "close", None)
+        if closer is not None:
+            try:
+                closer()
+            except Exception:  # closing must not fail the response
+                _log.exception("closing an execution stream failed")
+
+
+def _encode(chunk: Any) -> bytes:
+    if isinstance(chunk, bytes | bytearray | memoryview):
+        return bytes(chunk)
+    if isinstance(chunk, str):
+        return chunk.encode("utf-8")
+    return f"data: {json.dumps(chunk, ensure_ascii=False, default=str)}\n\n".encode()
+
+
+async def _chunks(pump: _Pump) -> AsyncIterator[bytes]:
+    try:
+        while True:
+            chunk = await anyio.to_thread.run_sync(pump.pull, abandon_on_cancel=True)
+            if chunk is _END:
+                return
+            data = _encode(chunk)
+            if data:
+                yield data
+    except Exception as err:  # the executor failed mid-stream: tell the client, then end
+        _log.warning("execution stream failed: %s", err)
+        error = {"message": "an error occurred while running the action"}
+        if str(err):
+            error["service_message"] = str(err)
+        yield f"event: error\ndata: {json.dumps(error)}\n\n".encode()
+    finally:
+        pump.close()
+
+
+class EventStreamResponse(StreamingResponse):
+    """Streams an execution; whatever ends the response (done, error, disconnect) closes it."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, stream: Iterator[Any]) -> None:
+        self._pump = _Pump(stream)
+        super().__init__(
+            _chunks(self._pump),
+            media_type=self.media_type,
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._pump.close()
+
+
+async def execute_connector(
+    request: Request,
+    connector_id: str = Path(alias="connectorId", description="An identifier for the connector."),
+    principal: Principal = CALLER,
+    space: str = SPACE,
+) -> Response:
+    state = server_state(request)
+    audit = audit_request(request, principal, space)
+    body = validate_execute_body(await read_json(request, state.max_payload))
+    ensure_allowed(principal, "execute")  # both roles may execute, as in Kibana
+    try:
+        result = await run_in_threadpool(
+            state.actions.execute,
+            connector_id,
+            body["params"],
+            space_id=space,
+            source="http_request",
+            user=principal.event_user,
+        )
+    except ActionsError as err:
+        state.audit.log("connector_execute", audit, connector_id, error=err)
+        raise
+    state.audit.log("connector_execute", audit, connector_id)
+    if result is None:  # Kibana answers 204 when the client returns no result
+        return Response(status_code=204)
+    if result.ok and isinstance(result.data, Iterator):
+        return EventStreamResponse(result.data)
+    return JSONResponse(result.to_api())
+
+
+_STREAM_OR_JSON = responses(
+    200, ref("RunConnectorResponse"), 400, 403, 404, 413, description="The execution's result."
+)
+_STREAM_OR_JSON[200]["content"]["text/event-stream"] = {
+    "schema": {"type": "string", "description": "The chunks of a streaming sub-action."}
+}
+_STREAM_OR_JSON[204] = {"description": "The execution returned no result."}
+
+add_route(
+    router,
+    "POST",
+    "/api/actions/connector/{connectorId}/_execute",
+    execute_connector,
+    operation_id="runConnector",
+    summary="Run a connector.",
+    description=(
+        "Execution failures are still 200 with `status: error`. Streaming sub-actions answer "
+        "`text/event-stream`, passed through as it arrives."
+    ),
+    responses=_STREAM_OR_JSON,
+    body=json_body("RunConnectorRequest"),
+)

@@ -1,0 +1,112 @@
+"""The audit log: Kibana's connector audit messages as JSON lines, failed attempts included."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from tests.server.conftest import PRE_SECRET, Server
+from tests.server.support import wait_for
+
+SECRET = "audit-secret-token-4e1d"
+ECHO = {
+    "name": "a",
+    "connector_type_id": ".echo",
+    "config": {"url": "u"},
+    "secrets": {"token": SECRET},
+}
+
+
+def records(server: Server, connector_id: str) -> list[dict]:
+    path = server.data_dir / "audit.log"
+    lines = path.read_text().splitlines() if path.exists() else []
+    found = [json.loads(line) for line in lines]
+    return [r for r in found if (r["kibana"].get("saved_object") or {}).get("id") == connector_id]
+
+
+def messages(server: Server, connector_id: str) -> list[tuple[str, str]]:
+    return [(r["event"]["outcome"], r["message"]) for r in records(server, connector_id)]
+
+
+def test_connector_lifecycle_is_audited_with_kibanas_messages(server: Server) -> None:
+    cid = f"au-{uuid.uuid4().hex[:8]}"
+    one = f"/s/audit/api/actions/connector/{cid}"
+    assert server.request("POST", one, json=ECHO).status_code == 200
+    assert server.request("GET", one).status_code == 200
+    assert server.request("PUT", one, json={"name": "b", "config": {"url": "u"}}).status_code == 200
+    run = server.request("POST", f"{one}/_execute", json={"params": {"text": "x"}})
+    assert run.status_code == 200
+    assert server.request("DELETE", one).status_code == 204
+    assert server.request("GET", one).status_code == 404
+    assert messages(server, cid) == [
+        ("unknown", f"User is creating connector [id={cid}]"),
+        ("success", f"User has created connector [id={cid}]"),
+        ("success", f"User has accessed connector [id={cid}]"),
+        ("unknown", f"User is updating connector [id={cid}]"),
+        ("success", f"User has updated connector [id={cid}]"),
+        ("success", f"User has executed connector [id={cid}]"),
+        ("unknown", f"User is deleting connector [id={cid}]"),
+        ("success", f"User has deleted connector [id={cid}]"),
+        ("failure", f"Failed attempt to access connector [id={cid}]"),
+    ]
+    first = records(server, cid)[0]
+    assert first["event"]["action"] == "connector_create"
+    assert first["event"]["category"] == ["database"]
+    assert first["event"]["type"] == ["creation"]
+    assert first["kibana"]["space_id"] == "audit"
+    assert first["kibana"]["saved_object"] == {"type": "action", "id": cid}
+    assert first["user"] == {"name": "admin", "roles": ["all"]}
+    assert first["kibana"]["user_api_key"] == {"id": server.keys["admin"].key.id, "name": "admin"}
+    last = records(server, cid)[-1]
+    assert last["error"] == {
+        "code": "NotFoundError",
+        "message": f"Saved object [action/{cid}] not found",
+    }
+
+
+def test_refused_and_failed_attempts_are_audited(server: Server) -> None:
+    cid = f"au-{uuid.uuid4().hex[:8]}"
+    path = f"/api/actions/connector/{cid}"
+    assert server.request("POST", path, who="reader", json=ECHO).status_code == 403
+    bad = {**ECHO, "secrets": {}}
+    assert server.request("POST", path, json=bad).status_code == 400
+    assert server.request("POST", f"{path}/_execute", json={"params": {}}).status_code == 404
+    found = wait_for(lambda: len(records(server, cid)) >= 4 and records(server, cid))
+    assert [(r["event"]["outcome"], r["message"]) for r in found] == [
+        ("failure", f"Failed attempt to create connector [id={cid}]"),
+        ("unknown", f"User is creating connector [id={cid}]"),
+        ("failure", f"Failed attempt to create connector [id={cid}]"),
+        ("failure", f"Failed attempt to execute connector [id={cid}]"),
+    ]
+    assert found[0]["error"]["message"] == 'Unauthorized to create a ".echo" action'
+    assert found[0]["user"] == {"name": "reader", "roles": ["read"]}
+
+
+def test_listing_audits_one_access_per_connector(server: Server) -> None:
+    assert (
+        server.request("GET", "/s/audit-find/api/actions/connectors", who="bob").status_code == 200
+    )
+    found = [r for r in records(server, "pre-log") if r["kibana"]["space_id"] == "audit-find"]
+    assert found[-1]["event"]["action"] == "connector_find"
+    assert found[-1]["message"] == "User has accessed connector [id=pre-log]"
+    assert found[-1]["user"] == {"name": "bob", "roles": ["read"]}
+    assert found[-1]["kibana"]["authentication_type"] == "basic"
+
+
+def test_the_audit_log_never_holds_secrets(server: Server) -> None:
+    text = (server.data_dir / "audit.log").read_text()
+    assert SECRET not in text
+    assert PRE_SECRET not in text
+    assert server.keys["admin"].api_key not in text
+    assert (server.data_dir / "audit.log").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_server_log_never_holds_secrets(server: Server) -> None:
+    from tests.server.test_routes_connectors import SECRET as CONNECTOR_SECRET
+
+    assert server.request("POST", "/api/actions/connector", json=ECHO).status_code == 200
+    log = server.running.output()
+    assert "POST /api/actions/connector" in log  # the access log is there
+    for secret in (SECRET, PRE_SECRET, CONNECTOR_SECRET, server.keys["admin"].api_key):
+        assert secret not in log
+    assert server.keys["admin"].encoded not in log
