@@ -10,6 +10,7 @@ import pytest
 
 import actions_core
 from actions_core import Actions
+from tests.servers import loopback_only
 from tests.support import KEY, TypesPlugin
 
 
@@ -21,6 +22,17 @@ def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv("ACTIONS_PLUGINS", "server-log")
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def loopback_network_only() -> Iterator[None]:
+    """No test may ever connect to, or even resolve, a non-loopback address.
+
+    Calls made from server threads are caught too: they are collected and checked here.
+    """
+    with loopback_only() as violations:
+        yield
+    assert violations == []
 
 
 @pytest.fixture

