@@ -25,6 +25,14 @@ from .hookspecs import hookimpl
 from .http import HttpClient
 from .network import NetworkPolicy
 from .network_errors import AddressNotAllowedError, HostNotAllowedError, ResponseTooLargeError
+from .request_errors import (
+    CERTIFICATE_ERROR_CODES,
+    HOSTNAME_ERROR_CODE,
+    describe_request_error,
+    is_timeout,
+    is_tls_error,
+    retry_after,
+)
 from .result import ActionResult, ExecutionError
 from .subactions import SubActionConnector, sub_action, sub_action_type
 from .templating import render_template
@@ -33,6 +41,8 @@ from .tls import TlsOptions
 __version__ = "0.1.0"
 
 __all__ = [
+    "CERTIFICATE_ERROR_CODES",
+    "HOSTNAME_ERROR_CODE",
     "ActionResult",
     "ActionType",
     "ActionTypeDisabledError",
@@ -62,8 +72,12 @@ __all__ = [
     "ValidationContext",
     "ValidationError",
     "__version__",
+    "describe_request_error",
     "hookimpl",
+    "is_timeout",
+    "is_tls_error",
     "render_template",
+    "retry_after",
     "sub_action",
     "sub_action_type",
 ]

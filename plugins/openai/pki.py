@@ -53,20 +53,8 @@ _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re
 _WHITESPACE = re.compile(r"\s+")
 
 # OpenSSL chain-verification failures, by the names Node gives them (error.code).
-CERTIFICATE_ERROR_CODES = {
-    2: "UNABLE_TO_GET_ISSUER_CERT",
-    9: "CERT_NOT_YET_VALID",
-    10: "CERT_HAS_EXPIRED",
-    18: "DEPTH_ZERO_SELF_SIGNED_CERT",
-    19: "SELF_SIGNED_CERT_IN_CHAIN",
-    20: "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-    21: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-    24: "INVALID_CA",
-    26: "INVALID_PURPOSE",
-    27: "CERT_UNTRUSTED",
-    28: "CERT_REJECTED",
-}
-HOSTNAME_ERROR_CODE = "ERR_TLS_CERT_ALTNAME_INVALID"
+CERTIFICATE_ERROR_CODES = actions_core.CERTIFICATE_ERROR_CODES
+HOSTNAME_ERROR_CODE = actions_core.HOSTNAME_ERROR_CODE
 _HANDSHAKE_MARKERS = (HOSTNAME_ERROR_CODE, "ERR_TLS_HANDSHAKE", "ERR_SSL_")
 
 _log = logging.getLogger("actions_core.types.gen-ai")

@@ -19,7 +19,7 @@ import urllib3.exceptions
 
 import actions_core
 
-from .errors import error_detail, exception_code, is_timeout
+from .errors import error_detail
 
 __all__ = ["SseTally", "UpstreamStream", "iter_chunks", "pass_through"]
 
@@ -112,8 +112,8 @@ class SseTally:
 
 
 def _stream_error(err: BaseException, received: int, url: str, timeout: float | None) -> Exception:
-    code, message = exception_code(err, url, timeout)
-    if is_timeout(err):
+    code, message = actions_core.describe_request_error(err, url, timeout)
+    if actions_core.is_timeout(err):
         what = f"the upstream server sent nothing for longer than the timeout ({message})"
     else:
         what = f"the upstream connection failed ({code or 'error'}: {message})"

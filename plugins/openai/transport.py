@@ -18,13 +18,7 @@ import urllib3.exceptions
 import actions_core
 
 from .constants import AZURE, OPENAI, OTHER
-from .errors import (
-    exception_code,
-    is_tls_error,
-    response_error_message,
-    status_error_source,
-    status_retry,
-)
+from .errors import response_error_message, status_error_source, status_retry
 from .jsjson import JsonError, loads
 from .pki import remap_tls_error
 from .urls import normalize_url
@@ -165,9 +159,9 @@ class Upstream:
     def _network_error(
         self, err: BaseException, url: str, timeout: float | None
     ) -> actions_core.ExecutionError:
-        code, message = exception_code(err, url, timeout)
+        code, message = actions_core.describe_request_error(err, url, timeout)
         text = f"Status code: undefined. Message: Unexpected API Error: {code} - {message}"
-        if is_tls_error(err):
+        if actions_core.is_tls_error(err):
             # certificates and handshakes do not fix themselves: the configuration must change
             return actions_core.ExecutionError(
                 remap_tls_error(text) or text, retry=False, error_source="user"

@@ -14,13 +14,9 @@
 from __future__ import annotations
 
 import json
-import socket
-import ssl
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
@@ -62,8 +58,10 @@ def run(ctx: actions_core.ExecutionContext) -> actions_core.ActionResult | str:
     except actions_core.ResponseTooLargeError as err:
         return _error(ctx, REQUEST_FAILED, err.message, retry=False)
     except requests.RequestException as err:
-        code, message = network_error(err, url, ctx.http.policy.response_timeout)
-        transient = not _is_tls_error(err) and isinstance(
+        code, message = actions_core.describe_request_error(
+            err, url, ctx.http.policy.response_timeout
+        )
+        transient = not actions_core.is_tls_error(err) and isinstance(
             err, requests.Timeout | requests.ConnectionError
         )
         return _error(ctx, REQUEST_FAILED, f"[{code}] {message}" if code else message, transient)
@@ -89,7 +87,7 @@ def run(ctx: actions_core.ExecutionContext) -> actions_core.ActionResult | str:
     if status >= 500:
         return _error(ctx, RETRY_LATER, message, retry=True, log=False)
     if status == 429:
-        when = retry_at(response.headers)
+        when = actions_core.retry_after(response.headers)
         if when is not None:
             stamp = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
             return _error(ctx, f"error calling webhook, retry at {stamp}", message, when, False)
@@ -132,70 +130,3 @@ def _message_suffix(response: requests.Response) -> str:
     if message is None or message == "":
         return ""
     return f": {message if isinstance(message, str) else json.dumps(message)}"
-
-
-def retry_at(headers: Mapping[str, str], now: datetime | None = None) -> datetime | None:
-    """When ``Retry-After`` (seconds or an HTTP date) says to retry, or ``None``."""
-    raw = (headers.get("Retry-After") or "").strip()
-    if not raw:
-        return None
-    now = now or datetime.now(UTC)
-    try:
-        seconds = float(raw)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(raw)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(when.astimezone(UTC), now)
-    if seconds < 0:
-        return None
-    return now + timedelta(seconds=seconds)
-
-
-# --- describing a failed request as Node would ---
-
-
-def _causes(err: BaseException) -> Iterator[BaseException]:
-    """``err`` and what it wraps (args, urllib3's ``reason``, causes), depth first."""
-    seen: set[int] = set()
-    stack: list[Any] = [err]
-    while stack:
-        item = stack.pop()
-        if not isinstance(item, BaseException) or id(item) in seen:
-            continue
-        seen.add(id(item))
-        yield item
-        stack.extend(reversed([*item.args, getattr(item, "reason", None)]))
-        stack.extend([item.__context__, item.__cause__])
-
-
-def _is_tls_error(err: BaseException) -> bool:
-    return isinstance(err, requests.exceptions.SSLError) or any(
-        isinstance(cause, ssl.SSLError) for cause in _causes(err)
-    )
-
-
-def network_error(err: requests.RequestException, url: str, timeout: float) -> tuple[str, str]:
-    """``(code, message)`` for a request that got no response."""
-    if isinstance(err, requests.Timeout):
-        return "ECONNABORTED", f"timeout of {round(timeout * 1000)}ms exceeded"
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    for cause in _causes(err):
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return "CERT_VERIFY_FAILED", str(cause.verify_message)
-        if isinstance(cause, ssl.SSLError):
-            return f"ERR_SSL_{cause.reason or 'HANDSHAKE_FAILURE'}", cause.strerror or str(cause)
-        if isinstance(cause, socket.gaierror):
-            return "ENOTFOUND", f"getaddrinfo ENOTFOUND {host}"
-        if isinstance(cause, ConnectionRefusedError):
-            return "ECONNREFUSED", f"connect ECONNREFUSED {host}:{port}"
-        if isinstance(cause, ConnectionResetError | BrokenPipeError):
-            return "ECONNRESET", "socket hang up"
-        if type(cause).__name__ in ("RemoteDisconnected", "IncompleteRead"):
-            return "ECONNRESET", "socket hang up"
-    return "", str(err) or type(err).__name__

@@ -333,7 +333,7 @@ def mtls_web(pki) -> Iterator[Upstream]:
 def test_an_untrusted_certificate_fails_without_retry(actions, secure_web):
     result = actions.execute(webhook(actions, secure_web.url("/hook")), {"body": "{}"})
     assert result.message == "error calling webhook, request failed"
-    assert result.service_message.startswith("[CERT_VERIFY_FAILED]")
+    assert result.service_message.startswith("[UNABLE_TO_GET_ISSUER_CERT_LOCALLY]")
     assert result.retry is False
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 import pytest
-from actions_core_plugins.openai.errors import AZURE_FUNCTIONS_HINT, retry_after
+from actions_core_plugins.openai.errors import AZURE_FUNCTIONS_HINT
 
 from tests.plugins.openai.support import USAGE, completion
 
@@ -226,19 +226,6 @@ def test_retry_after_seconds_becomes_a_retry_date(gen_ai, upstream, other):
         before + timedelta(seconds=29) <= result.retry <= datetime.now(UTC) + timedelta(seconds=31)
     )
     assert "; retry at " in gen_ai.last_event(other).error_message
-
-
-def test_retry_after_forms():
-    now = 1_700_000_000.0
-    base = datetime.fromtimestamp(now, UTC)
-    assert retry_after({"retry-after": "2"}, now) == base + timedelta(seconds=2)
-    assert retry_after({"retry-after-ms": "1500", "retry-after": "9"}, now) == base + timedelta(
-        milliseconds=1500
-    )
-    date = "Wed, 15 Nov 2023 00:00:00 GMT"
-    assert retry_after({"retry-after": date}, now) == datetime(2023, 11, 15, tzinfo=UTC)
-    assert retry_after({"retry-after": "soon"}, now) is None
-    assert retry_after({}, now) is None
 
 
 def test_errors_on_streamed_requests_read_the_error_body(gen_ai, upstream, other):
