@@ -8,9 +8,10 @@ connector as a whole before anything is written, so a refused request leaves no 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +77,11 @@ class ResolvedConnector:
     config: dict[str, Any]
     secrets: dict[str, Any] | None
     secrets_problem: str | None
+    #: Validated ``(config, secrets)`` per type id, filled by the executor: a cached connector
+    #: is validated once, not on every execution (the values and the policy are fixed).
+    validated: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(
+        default_factory=dict, compare=False
+    )
 
 
 def _prefixed(prefix: str, err: Exception) -> ValidationError:
@@ -168,8 +174,20 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+#: Seconds a resolved stored connector is reused by ``resolve`` (see ConnectorsClient).
+RESOLVE_CACHE_TTL = 1.0
+
+
 class ConnectorsClient:
-    """``actions.connectors``: the CRUD half of the Python API."""
+    """``actions.connectors``: the CRUD half of the Python API.
+
+    ``resolve`` (the executor's lookup) keeps resolved stored connectors, decrypted secrets
+    included, in memory for ``cache_ttl`` seconds: a row read and an AES-GCM decryption per
+    execution were the largest framework cost of a run. Writes through this client (create,
+    update, delete, key rotation) drop the cached entries at once; writes by other processes
+    on the same database are seen within ``cache_ttl``. The cache lives in this object only:
+    it is never serialised or logged (``ResolvedConnector`` has no repr of its values).
+    """
 
     def __init__(
         self,
@@ -184,6 +202,15 @@ class ConnectorsClient:
         self._box = secret_box
         self._network = network
         self._preconfigured = dict(preconfigured)
+        self.cache_ttl = RESOLVE_CACHE_TTL
+        self._resolved: dict[tuple[str, str], tuple[float, ResolvedConnector]] = {}
+
+    def invalidate(self, id: str | None = None, *, space_id: str = DEFAULT_SPACE) -> None:
+        """Forget cached resolutions: of one connector, or (``id=None``) of all."""
+        if id is None:
+            self._resolved.clear()
+        else:
+            self._resolved.pop((space_id, id), None)
 
     # --- reads ---
 
@@ -252,6 +279,7 @@ class ConnectorsClient:
                 )
         except sa.exc.IntegrityError:
             raise ConflictError(f"Saved object [action/{connector_id}] conflict") from None
+        self.invalidate(connector_id, space_id=space_id)
         return Connector(connector_id, name, connector_type_id, config_v, space_id=space_id)
 
     def update(
@@ -306,6 +334,7 @@ class ConnectorsClient:
                     version=row.version + 1,
                 )
             )
+        self.invalidate(id, space_id=space_id)
         if result.rowcount != 1:
             raise ConflictError(f"Saved object [action/{id}] conflict: it was changed concurrently")
         return Connector(id, new_name, row.action_type_id, config_v, space_id=space_id)
@@ -316,6 +345,7 @@ class ConnectorsClient:
             result = conn.execute(
                 table.delete().where((table.c.space_id == space_id) & (table.c.id == id))
             )
+        self.invalidate(id, space_id=space_id)
         if result.rowcount == 0:
             if id in self._preconfigured:
                 raise ValidationError(f"Preconfigured action {id} is not allowed to delete.")
@@ -330,9 +360,15 @@ class ConnectorsClient:
             return ResolvedConnector(
                 self._preconfigured_connector(id), dict(pre.config), dict(pre.secrets), None
             )
+        key = (space_id, id)
+        cached = self._resolved.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
         check_space_id(space_id)
         row = self._row(id, space_id)
         if row is None:
+            self._resolved.pop(key, None)
             raise NotFoundError(f"Saved object [action/{id}] not found")
         problem = None
         try:
@@ -340,7 +376,10 @@ class ConnectorsClient:
         except SecretsUnavailable as err:
             secrets, problem = None, str(err)
         connector = self._from_row(row, missing=secrets is None)
-        return ResolvedConnector(connector, dict(row.config), secrets, problem)
+        resolved = ResolvedConnector(connector, dict(row.config), secrets, problem)
+        if self.cache_ttl > 0:
+            self._resolved[key] = (now + self.cache_ttl, resolved)
+        return resolved
 
     def rotate_secrets(self) -> dict[str, int]:
         """Re-encrypt every stored secret with the current key.
@@ -348,6 +387,7 @@ class ConnectorsClient:
         Rows that no configured key can decrypt are left untouched and counted as ``failed``.
         """
         counts = {"total": 0, "reencrypted": 0, "unchanged": 0, "failed": 0}
+        self.invalidate()
         with self._engine.connect() as conn:
             rows = conn.execute(sa.select(table)).all()
         for row in rows:
@@ -371,6 +411,7 @@ class ConnectorsClient:
                     .values(secrets=token)
                 )
             counts["reencrypted"] += 1
+        self.invalidate()
         return counts
 
     # --- helpers ---

@@ -10,6 +10,7 @@ return an iterator; their ``execute`` record is written when the caller finishes
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import time
 import uuid
@@ -150,9 +151,14 @@ class Executor:
         from .connectors import validate_connector_values
 
         try:
-            config, secrets = validate_connector_values(
-                action_type, resolved.config, resolved.secrets, ctx
-            )
+            validated = resolved.validated.get(action_type.id)
+            if validated is None:
+                validated = validate_connector_values(
+                    action_type, resolved.config, resolved.secrets, ctx
+                )
+                resolved.validated[action_type.id] = validated
+            # copies: an executor that changes its config must not change the cached one
+            config, secrets = copy.deepcopy(validated)
         except ValidationError as err:
             return ActionResult(
                 status="error",
