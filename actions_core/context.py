@@ -6,10 +6,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .network import NetworkPolicy
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: importing these pulls in requests, urllib3 and ssl
     from .http import HttpClient
+    from .network import NetworkPolicy
 
 __all__ = ["ExecutionContext", "TokenUsage", "ValidationContext"]
 

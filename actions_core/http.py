@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.cookies import RequestsCookieJar
 from requests.exceptions import (
     ChunkedEncodingError,
     ContentDecodingError,
@@ -37,6 +38,8 @@ from requests.exceptions import (
 )
 from requests.exceptions import SSLError as RequestsSSLError
 from requests.hooks import dispatch_hook
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from urllib3 import PoolManager, ProxyManager, connectionpool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import (
@@ -59,6 +62,7 @@ __all__ = ["HttpClient", "PolicySession", "ResponseTooLargeError"]
 _CHUNK = 64 * 1024
 _MAX_SESSIONS = 128
 _POLICY_KWARGS = ("verify", "cert", "proxies")
+_MAX_URLS = 1024
 
 
 # --- connections that go through the SSRF guard ---
@@ -176,6 +180,28 @@ class PolicyAdapter(HTTPAdapter):
                 pool_kwargs["assert_hostname"] = False
         return host_params, pool_kwargs
 
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        """requests' ``build_response``, minus the cookie parsing when no cookie was sent.
+
+        ``extract_cookies_to_jar`` wraps request and response in mock objects and runs
+        ``http.cookiejar`` over the headers on every response; without a ``Set-Cookie`` header
+        it can add nothing, so the jar is left empty without it.
+        """
+        headers = getattr(resp, "headers", None)
+        if headers is None or "set-cookie" in headers or "set-cookie2" in headers:
+            return super().build_response(req, resp)
+        response = requests.Response()
+        response.status_code = getattr(resp, "status", None)  # type: ignore[assignment]
+        response.headers = CaseInsensitiveDict(headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        url = req.url
+        response.url = url.decode("utf-8") if isinstance(url, bytes) else url  # type: ignore[assignment]
+        response.request = req
+        response.connection = self
+        return response
+
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         """TLS comes from the SSL context chosen above; requests' own CA handling is off."""
 
@@ -245,6 +271,8 @@ class PolicySession(requests.Session):
         self.tls = tls
         self.trust_env = False  # proxies and CAs come from the policy, not from the environment
         self.cookies.set_policy(_NoCookies())  # type: ignore[arg-type]
+        #: Prepared (normalised, IDNA-encoded) form of each URL requested, see _prepare_fast.
+        self._urls: dict[str, str] = {}
         adapter = PolicyAdapter(policy, tls)
         self.mount("https://", adapter)
         self.mount("http://", adapter)
@@ -270,6 +298,21 @@ class PolicySession(requests.Session):
     ) -> requests.Response:
         _refuse_policy_kwargs(refused)
         self._check_target(url)
+        if (
+            type(data) is bytes
+            and data
+            and not (params or files or json or auth or cookies or hooks)
+            and (headers is None or type(headers) is dict)
+        ):
+            prepared = self._prepare_fast(method, url, headers, data)
+            if prepared is not None:
+                return self.send(
+                    prepared,
+                    timeout=timeout,
+                    allow_redirects=allow_redirects,
+                    stream=bool(stream),
+                    max_content_length=max_content_length,
+                )
         request = requests.Request(
             method=method.upper(),
             url=url,
@@ -290,6 +333,41 @@ class PolicySession(requests.Session):
             stream=bool(stream),
             max_content_length=max_content_length,
         )
+
+    def _prepare_fast(
+        self, method: str, url: str, headers: dict[str, Any] | None, data: bytes
+    ) -> requests.PreparedRequest | None:
+        """``prepare_request`` for the common call (a bytes body, plain headers), or ``None``.
+
+        Produces the same ``PreparedRequest`` as requests would, without its per-call costs
+        that cannot matter here: merging empty session params/auth/cookies through generic
+        helpers and re-parsing the same URL every time (cached per URL string). Anything
+        unusual (session auth, stored cookies, credentials in the URL) takes the normal path.
+        """
+        if self.auth is not None or self.params or len(self.cookies) or "@" in url:
+            return None
+        prepared_url = self._urls.get(url)
+        if prepared_url is None:
+            probe = requests.PreparedRequest()
+            probe.prepare_url(url, None)
+            prepared_url = probe.url
+            if len(self._urls) >= _MAX_URLS:
+                self._urls.clear()
+            self._urls[url] = prepared_url
+        prepared = requests.PreparedRequest()
+        prepared.method = method.upper()
+        prepared.url = prepared_url
+        merged = CaseInsensitiveDict(self.headers)
+        if headers:
+            merged.update(headers)
+        for name in [k for k, v in merged.items() if v is None]:
+            del merged[name]
+        prepared.prepare_headers(merged)
+        prepared._cookies = RequestsCookieJar()
+        prepared.body = data
+        prepared.headers["Content-Length"] = str(len(data))
+        prepared.prepare_hooks(self.hooks)  # type: ignore[arg-type]
+        return prepared
 
     def send(  # type: ignore[override]
         self,

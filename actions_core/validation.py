@@ -4,6 +4,10 @@ Validators are compiled once per schema object and cached: the registry freezes 
 registration, so the schema object's identity is a safe cache key and a lookup costs a dict probe.
 Errors mimic the phrasing Kibana users know (``[field]: expected value of type [string] but got
 [undefined]``) and list *every* problem, because fixing one field at a time is tedious.
+
+jsonschema is imported on first use, not with this module: registration only needs the
+meta-schema check, which :mod:`.schema_cache` usually answers without jsonschema, and importing
+jsonschema costs more than the rest of start-up.
 """
 
 from __future__ import annotations
@@ -13,14 +17,14 @@ import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-from jsonschema.exceptions import ValidationError as JsonSchemaError
-
+from . import schema_cache
 from .errors import ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as JsonSchemaError
 
 __all__ = [
     "SchemaValidationError",
@@ -46,16 +50,21 @@ def check_schema(schema: Any) -> str | None:
     """Return why ``schema`` is not a valid Draft 2020-12 schema, or ``None`` when it is.
 
     Checking against the meta-schema is slow for large schemas, and plugins register the same
-    schema objects at every start, so results are remembered per schema content.
+    schema objects at every start, so results are remembered per schema content: in this
+    process, and passes also across processes (see :mod:`.schema_cache`).
     """
     if not isinstance(schema, Mapping):
         return f"a schema must be an object, got {_type_name(schema)}"
-    try:
-        key = json.dumps(schema, sort_keys=True)
-    except (TypeError, ValueError):
-        key = None
-    if key is not None and key in _checked:
-        return _checked[key]
+    key = _canonical_json(schema)
+    if key is not None:
+        if key in _checked:
+            return _checked[key]
+        if schema_cache.passed(key):
+            _checked[key] = None
+            return None
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     try:
         Draft202012Validator.check_schema(schema)
         problem = None
@@ -64,7 +73,25 @@ def check_schema(schema: Any) -> str | None:
         problem = f"[{where}]: {err.message}" if where else err.message
     if key is not None:
         _checked[key] = problem
+        if problem is None:
+            schema_cache.remember(key)
     return problem
+
+
+def _canonical_json(schema: Mapping[str, Any]) -> str | None:
+    """The schema's JSON with sorted keys, or ``None`` when JSON cannot represent it exactly.
+
+    Tuples, non-string keys and other non-JSON values would share a text with a different
+    schema (``("a",)`` and ``["a"]`` dump alike, but only the list is a JSON array to
+    jsonschema), so such schemas are never looked up by content.
+    """
+    try:
+        text = json.dumps(schema, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    if json.loads(text) != schema:
+        return None
+    return text
 
 
 def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
@@ -72,6 +99,8 @@ def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
     entry = _cache.get(id(schema))
     if entry is not None and entry[0] is schema:
         return entry[1]
+    from jsonschema import Draft202012Validator
+
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     with _cache_lock:
         # Keeping the schema in the entry keeps it alive, so its id cannot be reused.
@@ -251,7 +280,9 @@ def _matches(schema: Any, instance: Any, root: Mapping[str, Any]) -> bool:
     sub = dict(schema)
     if "$defs" in root and "$defs" not in sub:
         sub["$defs"] = root["$defs"]
-    return jsonschema.Draft202012Validator(sub).is_valid(instance)
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(sub).is_valid(instance)
 
 
 def _apply_defaults(schema: Any, instance: Any, root: Mapping[str, Any]) -> None:

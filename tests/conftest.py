@@ -14,13 +14,20 @@ from tests.servers import loopback_only
 from tests.support import KEY, TypesPlugin
 
 
+@pytest.fixture(scope="session")
+def schema_cache_dir(tmp_path_factory) -> str:
+    """One cache dir for the whole run: tests never write to the user's real cache."""
+    return str(tmp_path_factory.mktemp("actions-core-cache"))
+
+
 @pytest.fixture(autouse=True)
-def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path, schema_cache_dir: str) -> None:
     """No ambient ACTIONS_* settings, cwd in a temp dir, only the built-in server-log plugin."""
     for name in list(os.environ):
         if name.startswith("ACTIONS_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("ACTIONS_PLUGINS", "server-log")
+    monkeypatch.setenv("ACTIONS_CACHE_DIR", schema_cache_dir)
     monkeypatch.chdir(tmp_path)
 
 

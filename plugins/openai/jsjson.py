@@ -34,6 +34,9 @@ _MAX_INDEX = 2**32 - 1
 _INDEX = re.compile(r"0|[1-9][0-9]*")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SAFE_INT = 2**53
+# A string that may start with a digit (literally or as a \u0030-\u0039 escape): only then
+# can an object key be an array index that JavaScript moves to the front.
+_MAYBE_INDEX_KEY = re.compile(r'"(?:[0-9]|\\u003[0-9])')
 # JavaScript's String.prototype.trim: WhiteSpace and LineTerminator code points.
 _JS_WHITESPACE = (
     "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
@@ -66,6 +69,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def loads(text: str | bytes) -> Any:
     """``JSON.parse``: objects as ordered dicts with JavaScript's key order."""
     try:
+        if isinstance(text, str) and not _MAYBE_INDEX_KEY.search(text):
+            # No string starts with a digit, so no key is an array index: the C decoder's
+            # dicts already have JavaScript's order (a duplicate keeps its first position).
+            return json.loads(text, parse_constant=_reject_constant)
         return json.loads(text, object_pairs_hook=_object, parse_constant=_reject_constant)
     except JsonError:
         raise
@@ -117,9 +124,45 @@ def js_string(value: str) -> str:
 
 def stringify(value: Any) -> str:
     """``JSON.stringify(value)``: compact, JavaScript number and string formatting."""
+    if _plain(value):
+        # Only values Python's C encoder writes exactly as JavaScript does (see _plain).
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        if not _LONE_SURROGATE.search(text):
+            return text
     parts: list[str] = []
     _write(value, parts)
     return "".join(parts)
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``json.dumps`` writes ``value`` byte for byte as ``JSON.stringify`` does.
+
+    True for plain dicts (string keys), lists, strings, booleans, ``None``, safe integers and
+    non-integral floats in [1e-4, 1e16) (Python's repr has no exponent there and uses the
+    same shortest digits as JavaScript). Anything else goes through the exact writer.
+    """
+    try:
+        return _plain_value(value)
+    except RecursionError:
+        return False
+
+
+def _plain_value(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is int:
+        return -_SAFE_INT < value < _SAFE_INT
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not _plain_value(item):
+                return False
+        return True
+    if kind is list:
+        return all(_plain_value(item) for item in value)
+    if kind is float:
+        return (not value.is_integer()) and 1e-4 <= abs(value) < 1e16
+    return False
 
 
 def _write(value: Any, out: list[str]) -> None:

@@ -27,6 +27,8 @@ T = TypeVar("T")
 
 _log = logging.getLogger("actions_core.types.gen-ai")
 READ_SIZE = 64 * 1024
+#: SseTally parses what it was fed once this much is waiting (else when the stream ends).
+_MAX_UNREAD = 256 * 1024
 _CHUNK_OBJECT = "chat.completion.chunk"
 _STREAM_ERRORS = (
     requests.RequestException,
@@ -44,33 +46,65 @@ class SseTally:
 
     def __init__(self) -> None:
         self._pending = b""
+        self._unread: list[bytes] = []
+        self._unread_size = 0
         self._content: list[str] = []
         self._name: list[str] = []
         self._arguments: list[str] = []
-        self.usage: dict[str, Any] | None = None
-        self.model: str | None = None
+        self._usage: dict[str, Any] | None = None
+        self._model: str | None = None
         self.bytes = 0
 
     @property
+    def usage(self) -> dict[str, Any] | None:
+        """The last usage seen (what was fed is read first)."""
+        self._drain()
+        return self._usage
+
+    @property
+    def model(self) -> str | None:
+        """The last model name seen (what was fed is read first)."""
+        self._drain()
+        return self._model
+
+    @property
     def content(self) -> str:
+        self._drain()
         return "".join(self._content)
 
     @property
     def function_name(self) -> str:
+        self._drain()
         return "".join(self._name)
 
     @property
     def function_arguments(self) -> str:
+        self._drain()
         return "".join(self._arguments)
 
     def feed(self, data: bytes) -> None:
+        """Take ``data`` now, read it later: parsing is kept off the path of each chunk (the
+        caller is waiting for it) and done in one go when the text or usage is needed, or
+        once ``_MAX_UNREAD`` bytes are waiting (memory stays bounded on long streams)."""
         self.bytes += len(data)
+        self._unread.append(data)
+        self._unread_size += len(data)
+        if self._unread_size > _MAX_UNREAD:
+            self._drain()
+
+    def _drain(self) -> None:
+        if not self._unread:
+            return
+        data = b"".join(self._unread)
+        self._unread.clear()
+        self._unread_size = 0
         lines = (self._pending + data).split(b"\n")
         self._pending = lines.pop()
         for line in lines:
             self._line(line)
 
     def finish(self) -> None:
+        self._drain()
         if self._pending:
             self._line(self._pending)
             self._pending = b""
@@ -89,9 +123,9 @@ class SseTally:
         if not isinstance(chunk, dict) or chunk.get("object", _CHUNK_OBJECT) != _CHUNK_OBJECT:
             return
         if isinstance(chunk.get("usage"), dict):
-            self.usage = chunk["usage"]
+            self._usage = chunk["usage"]
         if isinstance(chunk.get("model"), str):
-            self.model = chunk["model"]
+            self._model = chunk["model"]
         choices = chunk.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             return

@@ -5,13 +5,21 @@ Config ``url``, ``method`` (post, put, patch, get, delete), ``headers``, ``hasAu
 ``certType``, ``ca``, ``verificationMode``; secrets ``user``, ``password``, ``crt``, ``key``;
 params ``body`` (a mustache template rendered with JSON escaping). Every request goes through
 the core's network policy. See docs/network.md for results and errors.
+
+The executor (:mod:`.executor`, which needs requests) is imported on the first execution or
+render, not when the plugin is discovered: discovery happens in every process, executions only
+in some.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+from collections.abc import Callable
+from typing import Any
+
 import actions_core
 
-from .executor import render, run
 from .schema import (
     CONFIG_SCHEMA,
     PARAMS_SCHEMA,
@@ -21,6 +29,21 @@ from .schema import (
 )
 
 __all__ = ["register_action_types"]
+
+
+def _deferred(module_name: str, name: str) -> Callable[..., Any]:
+    """A function that imports ``module_name`` on its first call and delegates to ``name``."""
+
+    @functools.cache
+    def target() -> Callable[..., Any]:
+        return getattr(importlib.import_module(module_name, __name__), name)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return target()(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"``{module_name}.{name}``, imported on first call."
+    return call
 
 
 @actions_core.hookimpl
@@ -35,8 +58,8 @@ def register_action_types(register):
             params_schema=PARAMS_SCHEMA,
             validate_config=validate_config,
             validate_connector=validate_connector,
-            render_parameter_templates=render,
-            executor=run,
+            render_parameter_templates=_deferred(".executor", "render"),
+            executor=_deferred(".executor", "run"),
             supported_feature_ids=("alerting", "uptime", "siem"),
             minimum_license_required="gold",
         )

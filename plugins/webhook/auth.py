@@ -11,8 +11,6 @@ import base64
 import binascii
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-
 import actions_core
 
 BASIC = "webhook-authentication-basic"
@@ -80,6 +78,8 @@ def _pem(value: str, field: str, kind: str) -> str:
 
 
 def _unencrypted_key(pem: str, secrets: dict[str, Any]) -> str:
+    from cryptography.hazmat.primitives import serialization  # deferred: ~20 ms at start-up
+
     password = secrets.get("password")
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)

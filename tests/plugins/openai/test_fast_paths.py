@@ -1,0 +1,82 @@
+"""Shortcuts that must not change a byte: JSON through the C codec when it agrees with
+JavaScript, and the SSE tally that reads what it is fed later, in one go."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from actions_core_plugins.openai import jsjson
+from actions_core_plugins.openai.streaming import SseTally
+
+VALUES = [
+    {"model": "m", "messages": [{"role": "user", "content": "héllo ☃ 😀"}], "temperature": 0},
+    {"a": [1, 0.5, 2.0, -0.0, 1e21, 1e-7, 0.0001, 123.456, 2**53, -(2**53) + 1]},
+    {"t": 0.7, "n": None, "b": True, "f": False, "s": "x\ud800y", "e": {}},
+    {"2": 1, "1": 2, "x": [[], {}]},
+    [1, "a", {"k": (1, 2)}],
+    {1: "int key", None: "none key", 2.5: "float key"},
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_stringify_matches_the_exact_writer(value):
+    parts: list[str] = []
+    jsjson._write(value, parts)
+    assert jsjson.stringify(value) == "".join(parts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"b":1,"a":2,"b":3}',
+        '{"b":1,"10":2,"2":3,"a":{"x":1,"0":2}}',
+        '{"b":1,"\\u0031":2}',
+        '{"id":"2024-01-01","n":[1,2]}',
+        '"just a string"',
+        "[1, 2.5, 1e400]",
+    ],
+)
+def test_loads_matches_the_ordering_decoder(text):
+    expected = json.loads(text, object_pairs_hook=jsjson._object)
+    got = jsjson.loads(text)
+    assert got == expected
+    assert json.dumps(got) == json.dumps(expected)  # same key order too
+
+
+def test_loads_still_refuses_nan():
+    with pytest.raises(jsjson.JsonError):
+        jsjson.loads('{"a": NaN}')
+
+
+def _sse(*chunks: dict) -> bytes:
+    return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]"
+
+
+def test_the_tally_reads_what_it_was_fed_when_asked():
+    body = _sse(
+        {"model": "m1", "choices": [{"delta": {"content": "Hel"}}]},
+        {"model": "m2", "choices": [{"delta": {"content": "lo"}}]},
+        {"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}},
+    )
+    tally = SseTally()
+    for i in range(0, len(body), 7):  # split anywhere, even inside a line
+        tally.feed(body[i : i + 7])
+    assert tally.bytes == len(body)
+    assert tally.content == "Hello"
+    assert tally.model == "m2"
+    assert tally.usage == {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
+    tally.finish()
+    assert tally.content == "Hello"
+
+
+def test_the_tally_reads_long_streams_as_they_go(monkeypatch):
+    from actions_core_plugins.openai import streaming
+
+    monkeypatch.setattr(streaming, "_MAX_UNREAD", 100)
+    tally = SseTally()
+    line = _sse({"choices": [{"delta": {"content": "x"}}]}).removesuffix(b"data: [DONE]")
+    for _ in range(20):
+        tally.feed(line)
+    assert tally._unread_size <= 100 + len(line)
+    assert tally.content == "x" * 20
