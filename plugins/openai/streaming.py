@@ -53,18 +53,21 @@ class SseTally:
         self._arguments: list[str] = []
         self._usage: dict[str, Any] | None = None
         self._model: str | None = None
+        self._finished = False
         self.bytes = 0
 
     @property
     def usage(self) -> dict[str, Any] | None:
         """The last usage seen (what was fed is read first)."""
-        self._drain()
+        if not self._usage_from_tail():
+            self._drain()
         return self._usage
 
     @property
     def model(self) -> str | None:
         """The last model name seen (what was fed is read first)."""
-        self._drain()
+        if not self._usage_from_tail():
+            self._drain()
         return self._model
 
     @property
@@ -93,31 +96,53 @@ class SseTally:
             self._drain()
 
     def _drain(self) -> None:
-        if not self._unread:
-            return
-        data = b"".join(self._unread)
-        self._unread.clear()
-        self._unread_size = 0
-        lines = (self._pending + data).split(b"\n")
-        self._pending = lines.pop()
-        for line in lines:
-            self._line(line)
-
-    def finish(self) -> None:
-        self._drain()
-        if self._pending:
+        if self._unread:
+            data = b"".join(self._unread)
+            self._unread.clear()
+            self._unread_size = 0
+            lines = (self._pending + data).split(b"\n")
+            self._pending = lines.pop()
+            for line in lines:
+                self._line(line)
+        if self._finished and self._pending:
             self._line(self._pending)
             self._pending = b""
 
+    def finish(self) -> None:
+        """The stream ended: its last, unterminated line counts too (read lazily as well)."""
+        self._finished = True
+
+    def _usage_from_tail(self) -> bool:
+        """At the end of a stream, find the usage chunk by reading backwards from the end.
+
+        Providers send usage in the last chunk, so when there is one, the content chunks
+        before it need not be parsed at all. The result is exactly what reading everything
+        would give (the last usage and the last model seen); ``False`` means read everything.
+        """
+        if not self._finished or not (self._unread or self._pending):
+            return False
+        if b'"usage"' not in self._pending and not any(b'"usage"' in d for d in self._unread):
+            return False
+        model: str | None = None
+        for raw in reversed((self._pending + b"".join(self._unread)).split(b"\n")):
+            if b'"usage"' not in raw and (model is not None or b'"model"' not in raw):
+                continue
+            chunk = _chunk(raw)
+            if chunk is None:
+                continue
+            if model is None and isinstance(chunk.get("model"), str):
+                model = chunk["model"]
+            if isinstance(chunk.get("usage"), dict):
+                if model is None:
+                    return False  # the last model is further back: read everything
+                self._usage, self._model = chunk["usage"], model
+                return True
+        return False
+
     def _line(self, raw: bytes) -> None:
-        line = raw.decode("utf-8", errors="replace").rstrip("\r")
-        if not line.startswith("data: ") or line.endswith("[DONE]"):
-            return
-        try:
-            chunk = json.loads(line[len("data: ") :])
-        except ValueError:
-            return
-        self.add_chunk(chunk)
+        chunk = _chunk(raw, any_object=True)
+        if chunk is not None:
+            self.add_chunk(chunk)
 
     def add_chunk(self, chunk: Any) -> None:
         if not isinstance(chunk, dict) or chunk.get("object", _CHUNK_OBJECT) != _CHUNK_OBJECT:
@@ -143,6 +168,23 @@ class SseTally:
                 self._name.append(call["name"])
             if isinstance(call.get("arguments"), str):
                 self._arguments.append(call["arguments"])
+
+
+def _chunk(raw: bytes, *, any_object: bool = False) -> Any:
+    """The JSON of a ``data: `` line (not ``[DONE]``); with ``any_object`` any JSON value,
+    otherwise only a chat-completion chunk object. ``None`` when the line has none."""
+    line = raw.decode("utf-8", errors="replace").rstrip("\r")
+    if not line.startswith("data: ") or line.endswith("[DONE]"):
+        return None
+    try:
+        chunk = json.loads(line[len("data: ") :])
+    except ValueError:
+        return None
+    if any_object:
+        return chunk
+    if not isinstance(chunk, dict) or chunk.get("object", _CHUNK_OBJECT) != _CHUNK_OBJECT:
+        return None
+    return chunk
 
 
 def _stream_error(err: BaseException, received: int, url: str, timeout: float | None) -> Exception:
