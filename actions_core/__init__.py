@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS b
     from .executor import ExecutionStream
     from .hookspecs import hookimpl
     from .http import HttpClient
+    from .lazy import imported_on_first_call
     from .network import NetworkPolicy
     from .network_errors import (
         AddressNotAllowedError,
@@ -79,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "ExecutionStream": ".executor",
     "hookimpl": ".hookspecs",
     "HttpClient": ".http",
+    "imported_on_first_call": ".lazy",
     "NetworkPolicy": ".network",
     "AddressNotAllowedError": ".network_errors",
     "HostNotAllowedError": ".network_errors",
@@ -132,6 +134,7 @@ __all__ = [
     "__version__",
     "describe_request_error",
     "hookimpl",
+    "imported_on_first_call",
     "is_timeout",
     "is_tls_error",
     "render_template",

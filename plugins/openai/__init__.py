@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import actions_core
@@ -92,21 +91,6 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-def _deferred(module_name: str, name: str) -> Callable[..., Any]:
-    """A function that imports ``module_name`` on its first call and delegates to ``name``."""
-
-    @functools.cache
-    def target() -> Callable[..., Any]:
-        return getattr(importlib.import_module(module_name, __name__), name)
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        return target()(*args, **kwargs)
-
-    call.__name__ = call.__qualname__ = name
-    call.__doc__ = f"``{module_name}.{name}``, imported on first call."
-    return call
-
-
 @functools.cache
 def _connector_type() -> actions_core.ActionType:
     """The type as :mod:`.connector` defines it; built once, on the first execution."""
@@ -148,8 +132,12 @@ def lazy_gen_ai_type() -> actions_core.ActionType:
         description=_DESCRIPTION,
         config_schema=CONFIG_SCHEMA,
         secrets_schema=SECRETS_SCHEMA,
-        validate_config=_deferred(".validators", "validate_config"),
-        validate_secrets=_deferred(".validators", "validate_secrets"),
+        validate_config=actions_core.imported_on_first_call(
+            f"{__name__}.validators:validate_config"
+        ),
+        validate_secrets=actions_core.imported_on_first_call(
+            f"{__name__}.validators:validate_secrets"
+        ),
         render_parameter_templates=render_parameter_templates,
         supported_feature_ids=SUPPORTED_FEATURE_IDS,
         minimum_license_required=MINIMUM_LICENSE,

@@ -13,11 +13,6 @@ in some.
 
 from __future__ import annotations
 
-import functools
-import importlib
-from collections.abc import Callable
-from typing import Any
-
 import actions_core
 
 from .schema import (
@@ -29,21 +24,6 @@ from .schema import (
 )
 
 __all__ = ["register_action_types"]
-
-
-def _deferred(module_name: str, name: str) -> Callable[..., Any]:
-    """A function that imports ``module_name`` on its first call and delegates to ``name``."""
-
-    @functools.cache
-    def target() -> Callable[..., Any]:
-        return getattr(importlib.import_module(module_name, __name__), name)
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        return target()(*args, **kwargs)
-
-    call.__name__ = call.__qualname__ = name
-    call.__doc__ = f"``{module_name}.{name}``, imported on first call."
-    return call
 
 
 @actions_core.hookimpl
@@ -58,8 +38,10 @@ def register_action_types(register):
             params_schema=PARAMS_SCHEMA,
             validate_config=validate_config,
             validate_connector=validate_connector,
-            render_parameter_templates=_deferred(".executor", "render"),
-            executor=_deferred(".executor", "run"),
+            render_parameter_templates=actions_core.imported_on_first_call(
+                f"{__name__}.executor:render"
+            ),
+            executor=actions_core.imported_on_first_call(f"{__name__}.executor:run"),
             supported_feature_ids=("alerting", "uptime", "siem"),
             minimum_license_required="gold",
         )
