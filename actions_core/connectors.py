@@ -126,7 +126,7 @@ def _validate_part(
 ) -> dict[str, Any]:
     """Schema first, then the type's own check; any failure is prefixed the way Kibana does."""
     try:
-        value = validate(schema, value)
+        value = validate(schema, value, secret=part == "secrets")
         if custom is not None:
             value = custom(value, ctx) or value
     except Exception as err:
@@ -204,6 +204,7 @@ class ConnectorsClient:
         self._preconfigured = dict(preconfigured)
         self.cache_ttl = RESOLVE_CACHE_TTL
         self._resolved: dict[tuple[str, str], tuple[float, ResolvedConnector]] = {}
+        self._resolved_preconfigured: dict[str, ResolvedConnector] = {}
 
     def invalidate(self, id: str | None = None, *, space_id: str = DEFAULT_SPACE) -> None:
         """Forget cached resolutions: of one connector, or (``id=None``) of all."""
@@ -356,10 +357,15 @@ class ConnectorsClient:
     def resolve(self, id: str, *, space_id: str = DEFAULT_SPACE) -> ResolvedConnector:
         """The connector with its config and decrypted secrets (preconfigured first)."""
         if id in self._preconfigured:
-            pre = self._preconfigured[id]
-            return ResolvedConnector(
-                self._preconfigured_connector(id), dict(pre.config), dict(pre.secrets), None
-            )
+            # Fixed for the life of this client: built (and later validated) once.
+            resolved = self._resolved_preconfigured.get(id)
+            if resolved is None:
+                pre = self._preconfigured[id]
+                resolved = ResolvedConnector(
+                    self._preconfigured_connector(id), dict(pre.config), dict(pre.secrets), None
+                )
+                self._resolved_preconfigured[id] = resolved
+            return resolved
         key = (space_id, id)
         cached = self._resolved.get(key)
         now = time.monotonic()

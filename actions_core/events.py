@@ -267,24 +267,6 @@ class EventLog:
         if end is not None:
             conditions.append(table.c.timestamp_ms < int(end.timestamp() * 1000))
         estimated = sa.case((table.c.usage_estimated.is_(True), table.c.total_tokens), else_=0)
-        query = (
-            sa.select(
-                bucket.label("bucket"),
-                sa.func.count().label("executions"),
-                sa.func.sum(table.c.prompt_tokens).label("prompt"),
-                sa.func.sum(table.c.completion_tokens).label("completion"),
-                sa.func.sum(table.c.total_tokens).label("total"),
-                sa.func.sum(estimated).label("estimated"),
-            )
-            .where(*conditions)
-            .group_by(bucket)
-            .order_by(bucket)
-        )
-        by_model_query = (
-            sa.select(table.c.model, sa.func.sum(table.c.total_tokens))
-            .where(*conditions)
-            .group_by(table.c.model)
-        )
         sums = (
             sa.func.count().label("executions"),
             sa.func.sum(table.c.prompt_tokens).label("prompt"),
@@ -292,44 +274,49 @@ class EventLog:
             sa.func.sum(table.c.total_tokens).label("total"),
             sa.func.sum(estimated).label("estimated"),
         )
-        by_user_query = (
-            sa.select(table.c.user.label("key"), *sums).where(*conditions).group_by(table.c.user)
+        buckets_query = (
+            sa.select(bucket.label("bucket"), *sums)
+            .where(*conditions)
+            .group_by(bucket)
+            .order_by(bucket)
         )
         models_query = (
             sa.select(table.c.model.label("key"), *sums).where(*conditions).group_by(table.c.model)
         )
+        users_query = (
+            sa.select(table.c.user.label("key"), *sums).where(*conditions).group_by(table.c.user)
+        )
         with self._engine.connect() as conn:
-            rows = conn.execute(query).all()
-            models = conn.execute(by_model_query).all()
+            rows = conn.execute(buckets_query).all()
             report_models = [_group(row) for row in conn.execute(models_query)]
-            report_users = [_group(row) for row in conn.execute(by_user_query)]
+            report_users = [_group(row) for row in conn.execute(users_query)]
         report = UsageReport(connector_id, int(interval_seconds))
         for row in rows:
             report.buckets.append(
                 UsageBucket(
                     start=datetime.fromtimestamp(row.bucket * interval_ms / 1000, UTC),
-                    executions=int(row.executions),
-                    prompt_tokens=int(row.prompt or 0),
-                    completion_tokens=int(row.completion or 0),
-                    total_tokens=int(row.total or 0),
-                    estimated_total_tokens=int(row.estimated or 0),
+                    **_sums(row),
                 )
             )
-        report.by_model = {(model or "unknown"): int(total or 0) for model, total in models}
         report.models = sorted(report_models, key=_largest_first)
+        report.by_model = {(group.key or "unknown"): group.total_tokens for group in report.models}
         report.users = sorted(report_users, key=_largest_first)
         return report
 
 
+def _sums(row: sa.Row) -> dict[str, int]:
+    """The counters of a usage row (SQL sums are NULL over rows without that count)."""
+    return {
+        "executions": int(row.executions),
+        "prompt_tokens": int(row.prompt or 0),
+        "completion_tokens": int(row.completion or 0),
+        "total_tokens": int(row.total or 0),
+        "estimated_total_tokens": int(row.estimated or 0),
+    }
+
+
 def _group(row: sa.Row) -> UsageGroup:
-    return UsageGroup(
-        key=row.key,
-        executions=int(row.executions),
-        prompt_tokens=int(row.prompt or 0),
-        completion_tokens=int(row.completion or 0),
-        total_tokens=int(row.total or 0),
-        estimated_total_tokens=int(row.estimated or 0),
-    )
+    return UsageGroup(key=row.key, **_sums(row))
 
 
 def _largest_first(group: UsageGroup) -> tuple[int, str]:

@@ -121,10 +121,10 @@ class SecretBox:
                 f"stored secrets were encrypted with a key that is not configured (key id "
                 f"{key_id}); add that key to decryptionOnlyKeys"
             )
-        raw = base64.urlsafe_b64decode(blob.encode("ascii"))
         try:
+            raw = base64.urlsafe_b64decode(blob.encode("ascii"))
             plaintext = key.aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _aad(aad))
-        except InvalidTag:
+        except (InvalidTag, ValueError):  # ValueError: not base64, or too short for a nonce
             raise SecretsUnavailable(
                 "stored secrets failed authentication: they were encrypted for another connector "
                 "or modified outside actions-core"

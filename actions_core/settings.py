@@ -181,8 +181,9 @@ class ActionsSettings(_Strict):
     allowedHosts: list[str] = Field(default_factory=lambda: ["*"])
     enabledActionTypes: list[str] = Field(default_factory=lambda: ["*"])
     preconfigured: dict[str, PreconfiguredConnector] = Field(default_factory=dict)
-    proxyUrl: str | None = None
-    proxyHeaders: dict[str, str] | None = None
+    # may carry credentials (user:pass@, Proxy-Authorization): kept out of reprs
+    proxyUrl: str | None = Field(default=None, repr=False)
+    proxyHeaders: dict[str, str] | None = Field(default=None, repr=False)
     proxyBypassHosts: list[str] | None = None
     proxyOnlyHosts: list[str] | None = None
     ssl: SslSettings = Field(default_factory=SslSettings)

@@ -108,13 +108,14 @@ def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
     return validator
 
 
-def validate(schema: Mapping[str, Any], value: Any) -> Any:
+def validate(schema: Mapping[str, Any], value: Any, *, secret: bool = False) -> Any:
     """Validate ``value`` and return a copy with the schema's declared defaults filled in.
 
-    Raises :class:`SchemaValidationError` listing every problem.
+    Raises :class:`SchemaValidationError` listing every problem. With ``secret=True`` (a
+    connector's secrets) no message quotes the value: they reach API responses and event logs.
     """
     validator = validator_for(schema)
-    problems = _problems(validator.iter_errors(value))
+    problems = _problems(validator.iter_errors(value), secret)
     if problems:
         raise SchemaValidationError(problems)
     if not _has_defaults(schema):
@@ -164,18 +165,18 @@ def _join(path: Iterable[Any], *more: Any) -> str:
     return ".".join(str(p) for p in (*path, *more))
 
 
-def _problems(errors: Iterable[JsonSchemaError]) -> list[tuple[str, str]]:
+def _problems(errors: Iterable[JsonSchemaError], secret: bool) -> list[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
     out: list[tuple[str, str]] = []
     for error in errors:
-        for problem in _describe(error):
+        for problem in _describe(error, secret):
             if problem not in seen:
                 seen.add(problem)
                 out.append(problem)
     return out
 
 
-def _describe(error: JsonSchemaError) -> list[tuple[str, str]]:
+def _describe(error: JsonSchemaError, secret: bool) -> list[tuple[str, str]]:
     path = list(error.absolute_path)
     kind = error.validator
     instance = error.instance
@@ -209,7 +210,8 @@ def _describe(error: JsonSchemaError) -> list[tuple[str, str]]:
         ]
     if kind == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)
-        return [(_join(path), f"expected one of [{allowed}] but got [{instance}]")]
+        got = "" if secret else f" but got [{instance}]"
+        return [(_join(path), f"expected one of [{allowed}]{got}")]
     if kind == "const":
         return [(_join(path), f"expected value to equal [{error.validator_value}]")]
     if kind in ("minLength", "maxLength") and isinstance(instance, str):
@@ -228,8 +230,20 @@ def _describe(error: JsonSchemaError) -> list[tuple[str, str]]:
     if kind in ("oneOf", "anyOf") and error.context:
         branch = _closest_branch(error.context)
         if branch:
-            return _problems(branch)
-    return [(_join(path), error.message)]
+            return _problems(branch, secret)
+    return [(_join(path), _without_value(error) if secret else error.message)]
+
+
+def _without_value(error: JsonSchemaError) -> str:
+    """A message for ``error`` that does not quote the value (jsonschema's own messages do)."""
+    kind, rule = error.validator, error.validator_value
+    if kind == "pattern":
+        return f"value does not match the pattern [{rule}]"
+    if kind == "format":
+        return f"value is not a valid [{rule}]"
+    if isinstance(rule, str | int | float) and not isinstance(rule, bool):
+        return f"value does not satisfy [{kind}: {rule}]"
+    return f"value does not satisfy the schema's [{kind}] rule"
 
 
 def _closest_branch(context: list[JsonSchemaError]) -> list[JsonSchemaError] | None:
@@ -276,13 +290,23 @@ def _resolve(schema: Any, root: Mapping[str, Any]) -> Any:
     return target
 
 
-def _matches(schema: Any, instance: Any, root: Mapping[str, Any]) -> bool:
-    sub = dict(schema)
-    if "$defs" in root and "$defs" not in sub:
-        sub["$defs"] = root["$defs"]
-    from jsonschema import Draft202012Validator
+_branch_memo: dict[tuple[int, int], tuple[Any, Any, Draft202012Validator]] = {}
 
-    return Draft202012Validator(sub).is_valid(instance)
+
+def _matches(schema: Any, instance: Any, root: Mapping[str, Any]) -> bool:
+    """Whether ``instance`` matches the branch ``schema`` (its validator is built once)."""
+    key = (id(schema), id(root))
+    memo = _branch_memo.get(key)
+    if memo is None or memo[0] is not schema or memo[1] is not root:
+        sub = dict(schema)
+        if "$defs" in root and "$defs" not in sub:
+            sub["$defs"] = root["$defs"]
+        from jsonschema import Draft202012Validator
+
+        # Keeping schema and root in the entry keeps them alive, so their ids cannot be reused.
+        memo = (schema, root, Draft202012Validator(sub))
+        _branch_memo[key] = memo
+    return memo[2].is_valid(instance)
 
 
 def _apply_defaults(schema: Any, instance: Any, root: Mapping[str, Any]) -> None:

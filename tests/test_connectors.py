@@ -107,6 +107,25 @@ def test_bad_secrets_are_refused_without_echoing_them(actions):
     assert actions.connectors.list() == []
 
 
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        ({"type": "string", "pattern": "^[a-z]+$"}, "does not match the pattern [^[a-z]+$]"),
+        ({"enum": ["a", "b"]}, "expected one of [a, b]"),
+        ({"type": "string", "format": "email"}, "value is not a valid [email]"),
+        ({"not": {"type": "string"}}, "value does not satisfy the schema's [not] rule"),
+        ({"anyOf": [{"const": "a"}, {"const": "b"}]}, "the schema's [anyOf] rule"),
+    ],
+)
+def test_secrets_schema_errors_never_quote_the_value(make_actions, schema, expected):
+    secrets_schema = {"type": "object", "properties": {"token": schema}}
+    actions = make_actions(echo_type(".echo", secrets_schema=secrets_schema))
+    with pytest.raises(ValidationError) as err:
+        create(actions, secrets={"token": "Hunter2-Secret"})
+    assert expected in err.value.message
+    assert "Hunter2-Secret" not in f"{err.value.message} {err.value.problems}"
+
+
 def test_missing_secrets_are_refused(actions):
     with pytest.raises(ValidationError) as err:
         create(actions, secrets=None)

@@ -96,3 +96,23 @@ def test_a_zero_ttl_turns_the_cache_off(make_actions):
     actions.connectors.cache_ttl = 0
     _create(actions)
     assert actions.connectors.resolve("cached") is not actions.connectors.resolve("cached")
+
+
+def test_preconfigured_connectors_are_resolved_and_validated_once(make_actions):
+    def run(ctx):
+        seen = dict(ctx.config)
+        ctx.config["url"] = "changed"
+        return seen
+
+    pre = {"name": "Pre", "actionTypeId": ".echo", "config": {"url": "https://pre.example"}}
+    pre["secrets"] = {"token": "t"}
+    actions = make_actions(
+        echo_type(".echo", executor=run),
+        config={"actions": {"encryptionKey": KEY, "preconfigured": {"pre": pre}}},
+    )
+    resolved = actions.connectors.resolve("pre")
+    assert actions.connectors.resolve("pre") is resolved
+    first = actions.execute("pre", {"text": "hi"})
+    assert resolved.validated
+    second = actions.execute("pre", {"text": "hi"})
+    assert first.data == second.data == {"url": "https://pre.example", "model": "small"}

@@ -145,6 +145,15 @@ def test_secret_box_round_trip_and_authenticated_data():
     assert KEY not in repr(box)
 
 
+@pytest.mark.parametrize("damage", [lambda t: t[:-3], lambda t: t.rsplit(":", 1)[0] + ":AAAA"])
+def test_a_damaged_ciphertext_is_unavailable_not_a_crash(damage):
+    """Truncated or shortened rows mean "cannot decrypt" (connector missing secrets), not a 500."""
+    box = SecretBox(KEY)
+    token = box.encrypt({"a": "b"}, aad={"id": "1"})
+    with pytest.raises(SecretsUnavailable):
+        box.decrypt(damage(token), aad={"id": "1"})
+
+
 def test_secrets_never_reach_logs(make_actions, tmp_path, caplog):
     def fail(ctx):
         raise RuntimeError("upstream refused")

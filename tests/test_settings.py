@@ -184,3 +184,19 @@ def test_proxy_lists_together_warn(tmp_path):
         {"actions": {"proxyBypassHosts": ["a"], "proxyOnlyHosts": ["b"]}}, env={}
     )
     assert any("proxyOnlyHosts will be ignored" in w for w in settings.warnings)
+
+
+def test_proxy_credentials_do_not_show_in_reprs():
+    settings = load_settings(
+        {
+            "actions": {
+                "proxyUrl": "http://user:proxy-pass-123@proxy.example:3128",
+                "proxyHeaders": {"Proxy-Authorization": "Basic c2VjcmV0LXRva2Vu"},
+            }
+        },
+        env={},
+    )
+    text = repr(settings)
+    assert "proxy-pass-123" not in text
+    assert "c2VjcmV0LXRva2Vu" not in text
+    assert settings.actions.proxyUrl.endswith("@proxy.example:3128")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from actions_core.store import MIGRATIONS, current_version, migrate, open_engine, sqlite_url
+from actions_core.store import (
+    MIGRATIONS,
+    current_version,
+    metadata,
+    migrate,
+    open_engine,
+    sqlite_url,
+)
 
 
 def test_a_new_database_is_migrated_to_the_latest_version(tmp_path):
@@ -47,4 +54,21 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
     engine = open_engine(sqlite_url(tmp_path / "db.sqlite3"))
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+
+
+def test_the_migrations_create_exactly_the_tables_the_code_uses(tmp_path):
+    """migrations.py spells out its DDL apart from tables.py on purpose; this keeps them in step."""
+    engine = open_engine(sqlite_url(tmp_path / "db.sqlite3"))
+    inspector = sa.inspect(engine)
+    for table in metadata.sorted_tables:
+        migrated = {c["name"]: c for c in inspector.get_columns(table.name)}
+        assert list(migrated) == [c.name for c in table.columns], table.name
+        for column in table.columns:
+            found = migrated[column.name]
+            assert found["nullable"] == column.nullable, (table.name, column.name)
+            assert found["type"].compile(engine.dialect) == column.type.compile(engine.dialect), (
+                table.name,
+                column.name,
+            )
     engine.dispose()
