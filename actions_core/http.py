@@ -297,7 +297,8 @@ class PolicySession(requests.Session):
         **refused: Any,
     ) -> requests.Response:
         _refuse_policy_kwargs(refused)
-        self._check_target(url)
+        self._check_target(url)  # before preparing: a URL without a scheme gets the hint
+        prepared = None
         if (
             type(data) is bytes
             and data
@@ -305,27 +306,20 @@ class PolicySession(requests.Session):
             and (headers is None or type(headers) is dict)
         ):
             prepared = self._prepare_fast(method, url, headers, data)
-            if prepared is not None:
-                return self.send(
-                    prepared,
-                    timeout=timeout,
-                    allow_redirects=allow_redirects,
-                    stream=bool(stream),
-                    max_content_length=max_content_length,
-                )
-        request = requests.Request(
-            method=method.upper(),
-            url=url,
-            headers=headers,
-            files=files,
-            data=data or {},
-            json=json,
-            params=params or {},
-            auth=auth,
-            cookies=cookies,
-            hooks=hooks,
-        )
-        prepared = self.prepare_request(request)
+        if prepared is None:
+            request = requests.Request(
+                method=method.upper(),
+                url=url,
+                headers=headers,
+                files=files,
+                data=data or {},
+                json=json,
+                params=params or {},
+                auth=auth,
+                cookies=cookies,
+                hooks=hooks,
+            )
+            prepared = self.prepare_request(request)
         return self.send(
             prepared,
             timeout=timeout,

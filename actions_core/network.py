@@ -8,13 +8,13 @@ frozen, hashable value: the factory pools one session per distinct policy.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .custom_hosts import CustomHost, canonical_url
 from .network_errors import HostNotAllowedError
-from .proxy import proxy_url_problem, uses_proxy
+from .proxy import proxy_url_problem, redact_url, uses_proxy
 from .ssrf import AddressGuard, normalize_host
 from .tls import TlsOptions, TlsSettings, check_verification_mode
 
@@ -43,6 +43,9 @@ class NetworkPolicy:
     proxy_verification_mode: str = "full"
     custom_hosts: tuple[CustomHost, ...] = ()
     ssrf_protection: bool = True
+    _allowed: frozenset[str] = field(
+        default=frozenset(), init=False, repr=False, compare=False, hash=False
+    )
     _custom_by_url: dict[str, CustomHost] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -59,6 +62,7 @@ class NetworkPolicy:
             raise ValueError("maxResponseContentLength must be greater than zero")
         set_ = object.__setattr__
         set_(self, "allowed_hosts", tuple(self.allowed_hosts))
+        set_(self, "_allowed", frozenset(normalize_host(h) for h in self.allowed_hosts))
         headers = self.proxy_headers
         if isinstance(headers, Mapping):
             headers = headers.items()
@@ -66,7 +70,7 @@ class NetworkPolicy:
         for name in ("proxy_bypass_hosts", "proxy_only_hosts"):
             hosts = getattr(self, name)
             if hosts is not None:
-                set_(self, name, frozenset(h.lower() for h in hosts))
+                set_(self, name, frozenset(normalize_host(h) for h in hosts))
         if self.proxy_bypass_hosts is not None and self.proxy_only_hosts is not None:
             set_(self, "proxy_only_hosts", None)  # Kibana: the bypass list wins
         set_(self, "custom_hosts", tuple(self.custom_hosts))
@@ -74,6 +78,15 @@ class NetworkPolicy:
         if self.ssrf_protection:
             explicit = [h for h in self.allowed_hosts if h != "*"]
             set_(self, "_guard", AddressGuard(explicit))
+
+    def __repr__(self) -> str:
+        """The proxy's password and the proxy header values (``Proxy-Authorization``) are
+        secrets: never shown."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+        if self.proxy_url is not None:
+            shown["proxy_url"] = redact_url(self.proxy_url)
+        shown["proxy_headers"] = tuple((name, "<hidden>") for name, _ in self.proxy_headers)
+        return f"NetworkPolicy({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     @classmethod
     def allow(cls, hosts: Iterable[str], **kwargs: Any) -> NetworkPolicy:
@@ -122,7 +135,7 @@ class NetworkPolicy:
             return False
         if self.allows_any_host:
             return True
-        return normalize_host(hostname) in {normalize_host(h) for h in self.allowed_hosts}
+        return normalize_host(hostname) in self._allowed
 
     def is_uri_allowed(self, url: str) -> bool:
         return self.is_hostname_allowed(hostname_of(url))
@@ -161,7 +174,8 @@ class NetworkPolicy:
         """The proxy URL a request to ``url`` goes through, or ``None`` to connect directly."""
         if self.proxy_url is None:
             return None
-        if not uses_proxy(hostname_of(url), self.proxy_bypass_hosts, self.proxy_only_hosts):
+        host = normalize_host(hostname_of(url) or "")
+        if not uses_proxy(host, self.proxy_bypass_hosts, self.proxy_only_hosts):
             return None
         return self.proxy_url
 

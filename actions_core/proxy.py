@@ -9,13 +9,11 @@ tunnel, ``http`` targets are forwarded by the proxy; ``proxyHeaders`` are sent t
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 __all__ = ["invalid_proxy_warning", "proxy_url_problem", "redact_url", "uses_proxy"]
 
 _SCHEMES = ("http", "https")
-_CREDENTIALS = re.compile(r"(//[^/@:]*:)[^/@]*@")
 
 
 def proxy_url_problem(url: str) -> str | None:
@@ -52,5 +50,15 @@ def uses_proxy(
 
 
 def redact_url(url: str) -> str:
-    """``http://user:secret@proxy:3128`` → ``http://user:***@proxy:3128``."""
-    return _CREDENTIALS.sub(r"\1***@", url)
+    """``http://user:secret@proxy:3128`` → ``http://user:***@proxy:3128``.
+
+    Meant for URLs that may be invalid (that is when they are shown): everything between the
+    user name and the *last* ``@`` is masked, so a password holding an unescaped ``/``, ``@`` or
+    ``:`` (or a URL without ``//``) does not show either.
+    """
+    start = url.find("//") + 2 if "//" in url else 0
+    end = url.rfind("@", start)
+    colon = url.find(":", start, end)
+    if end < 0 or colon < 0:
+        return url
+    return f"{url[: colon + 1]}***{url[end:]}"

@@ -10,6 +10,7 @@ that changes between check and connect (DNS rebinding) cannot slip through.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 from collections.abc import Iterable
@@ -218,7 +219,16 @@ class AddressGuard:
 
 
 def normalize_host(host: str) -> str:
-    return host.strip().strip("[]").lower().rstrip(".")
+    """The form hosts are compared in: lower case, no brackets or trailing dot, and a non-ASCII
+    name IDNA-encoded as requests sends it (``bücher.example`` → ``xn--bcher-kva.example``), so
+    a host listed in Unicode matches the URL requests prepares."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if not name.isascii():
+        import idna  # requests' own dependency, for the same encoding; rarely needed
+
+        with contextlib.suppress(UnicodeError):  # invalid: requests refuses the URL anyway
+            name = idna.encode(name, uts46=True).decode("ascii")
+    return name
 
 
 def refused(host: str, address: IPAddress | None, reason: str) -> AddressNotAllowedError:

@@ -60,6 +60,16 @@ def test_a_url_without_a_scheme_gets_a_hint_instead_of_a_puzzle():
         NetworkPolicy(allowed_hosts=("a.test",)).ensure_uri_allowed("a.test/x")
 
 
+def test_a_host_listed_in_unicode_matches_the_idna_form_requests_sends():
+    # requests sends http://xn--bcher-kva.example/; the factory checks that form on every hop
+    policy = NetworkPolicy(allowed_hosts=("Bücher.example",))
+    assert policy.is_uri_allowed("http://bücher.example/")
+    assert policy.is_uri_allowed("http://xn--bcher-kva.example/")
+    assert not policy.is_uri_allowed("http://bucher.example/")
+    proxied = NetworkPolicy(proxy_url="http://p.test:3128", proxy_bypass_hosts=["bücher.example"])
+    assert proxied.proxy_for("https://xn--bcher-kva.example/") is None
+
+
 # --- proxy choice ---
 
 
@@ -118,6 +128,17 @@ def test_the_policy_is_a_hashable_value():
     assert first == second
     assert hash(first) == hash(second)
     assert len({first, second, NetworkPolicy()}) == 2
+
+
+def test_the_policy_repr_hides_the_proxy_password_and_header_values():
+    policy = NetworkPolicy(
+        proxy_url="http://agent:pa/ss@proxy.test:3128",
+        proxy_headers={"Proxy-Authorization": "Basic c2VjcmV0"},
+    )
+    text = repr(policy)
+    assert "pa/ss" not in text and "c2VjcmV0" not in text
+    assert "proxy_url='http://agent:***@proxy.test:3128'" in text
+    assert "('Proxy-Authorization', '<hidden>')" in text
 
 
 def test_impossible_values_are_refused():

@@ -156,6 +156,20 @@ def test_an_invalid_proxy_url_warns_at_start_and_requests_go_direct(proxy, web):
 
 
 @pytest.mark.parametrize(
+    "proxy_url",
+    [
+        "http://agent:hunt/er2@127.0.0.1:1",  # an unescaped "/" makes the URL invalid
+        "http://agent:hunt@er2@127.0.0.1:x",
+        "agent:hunter2@127.0.0.1:3128",  # no scheme
+    ],
+)
+def test_the_invalid_proxy_url_warning_never_shows_the_password(proxy_url):
+    warnings = settings(proxyUrl=proxy_url).warnings
+    assert any("actions.proxyUrl" in warning and "agent:***@" in warning for warning in warnings)
+    assert not any(("hunt" in warning or "er2" in warning) for warning in warnings)
+
+
+@pytest.mark.parametrize(
     "proxy_url", ["not a url", "http://", "socks5://127.0.0.1:1080", "http://127.0.0.1:99999"]
 )
 def test_what_counts_as_an_invalid_proxy_url(proxy_url):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from typing import Any
 
 import actions_core
@@ -57,7 +58,9 @@ def tls_options(config: dict[str, Any], secrets: dict[str, Any]) -> actions_core
                 "(a PEM client certificate and its private key)"
             )
         cert = _pem(secrets["crt"], "secrets.crt", "CERTIFICATE")
-        key = _unencrypted_key(_pem(secrets["key"], "secrets.key", "PRIVATE KEY"), secrets)
+        key = _unencrypted_key(
+            _pem(secrets["key"], "secrets.key", "PRIVATE KEY"), secrets.get("password")
+        )
     mode = config.get("verificationMode")
     if not (ca or cert or mode):
         return None
@@ -77,10 +80,13 @@ def _pem(value: str, field: str, kind: str) -> str:
     return text + "\n"
 
 
-def _unencrypted_key(pem: str, secrets: dict[str, Any]) -> str:
+@functools.lru_cache(maxsize=64)
+def _unencrypted_key(pem: str, password: str | None) -> str:
+    """The key as unencrypted PKCS#8 PEM. Cached: loading an RSA key validates it (~100 ms),
+    which would otherwise be paid on every execution. (The TLS context cache holds the same
+    key already, so the cache keeps no secret that is not held anyway.)"""
     from cryptography.hazmat.primitives import serialization  # deferred: ~20 ms at start-up
 
-    password = secrets.get("password")
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except TypeError:  # encrypted

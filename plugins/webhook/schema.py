@@ -7,11 +7,9 @@ from urllib.parse import urlsplit
 
 import actions_core
 
-from .auth import AuthError, basic_auth, ca_pem, tls_options
+from .auth import BASIC, SSL, AuthError, basic_auth, ca_pem, tls_options
 
 METHODS = ("post", "put", "patch", "get", "delete")
-BASIC = "webhook-authentication-basic"
-SSL = "webhook-authentication-ssl"
 CRT_KEY = "ssl-crt-key"
 PFX = "ssl-pfx"
 

@@ -390,3 +390,21 @@ def test_without_the_client_certificate_the_mtls_server_refuses(actions, mtls_we
         webhook(actions, mtls_web.url("/hook"), ca=b64(pki.ca_pem)), {"body": "{}"}
     )
     assert result.message == "error calling webhook, request failed"
+
+
+def test_the_client_key_is_converted_once_not_on_every_execution(actions, mtls_web, pki):
+    # loading an RSA key validates it (~100 ms): not a cost to pay per execution
+    from actions_core_plugins.webhook import auth
+
+    auth._unencrypted_key.cache_clear()
+    cert, key = pki.client_cert_pem()
+    cid = webhook(
+        actions,
+        mtls_web.url("/hook"),
+        secrets={"crt": cert, "key": key},
+        authType="webhook-authentication-ssl",
+        ca=b64(pki.ca_pem),
+    )
+    for _ in range(3):
+        assert actions.execute(cid, {"body": "{}"}).data == "mutual"
+    assert auth._unencrypted_key.cache_info().misses == 1
