@@ -8,8 +8,9 @@ plugins pays for it, including CLI calls that never run a ``.gen-ai`` connector.
 itself (:mod:`.connector`) pulls in requests, urllib3 and the tokenizer, and the validators the
 core's TLS and request-error helpers, so the registered :class:`~actions_core.ActionType` is
 built from the light modules (constants, schemas, the renderer) and its executor and
-validators import the heavy modules on first call. ``gen_ai_type()`` (in :mod:`.connector`)
-stays the definition; a test checks that the registered type matches it field for field.
+validators import the heavy modules on first call. Both it and ``gen_ai_type()`` (in
+:mod:`.connector`) are built by :func:`action_type`, and both take their sub-actions from
+``schemas.SUB_ACTION_PARAMS``; a test checks that they match field for field.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import actions_core
@@ -24,20 +26,14 @@ import actions_core
 from .constants import (
     DEFAULT_MODEL,
     DEFAULT_TIMEOUT_MS,
+    DESCRIPTION,
     MINIMUM_LICENSE,
     SUPPORTED_FEATURE_IDS,
     TYPE_ID,
     TYPE_NAME,
 )
 from .render import render_parameter_templates
-from .schemas import (
-    CONFIG_SCHEMA,
-    DASHBOARD_PARAMS,
-    INVOKE_PARAMS,
-    RUN_PARAMS,
-    SECRETS_SCHEMA,
-    STREAM_PARAMS,
-)
+from .schemas import CONFIG_SCHEMA, SECRETS_SCHEMA, SUB_ACTION_PARAMS
 
 if TYPE_CHECKING:
     from .aio import aiter_stream
@@ -59,23 +55,6 @@ _LAZY_EXPORTS = {
     "gen_ai_type": ".connector",
     "aiter_stream": ".aio",
 }
-
-#: The sub-actions of :class:`OpenAIConnector` and their params schemas (its ``@sub_action``
-#: marks are the source of truth; tests/plugins/openai/test_lazy_type.py keeps this in step).
-SUB_ACTIONS: dict[str, dict[str, Any]] = {
-    "run": RUN_PARAMS,
-    "test": RUN_PARAMS,
-    "stream": STREAM_PARAMS,
-    "invokeAI": INVOKE_PARAMS,
-    "invokeStream": INVOKE_PARAMS,
-    "invokeAsyncIterator": INVOKE_PARAMS,
-    "getDashboard": DASHBOARD_PARAMS,
-}
-
-_DESCRIPTION = (
-    "Chat completions from OpenAI, Azure OpenAI and OpenAI-compatible services "
-    "(vLLM, llama.cpp, LM Studio, Ollama ...), with token usage in the event log."
-)
 
 
 def __getattr__(name: str) -> Any:
@@ -111,8 +90,9 @@ def _stand_in_connector() -> type[actions_core.SubActionConnector]:
     same sub-action table and the same schema checks (and messages) as :func:`gen_ai_type`,
     through the public API only; its executor is then replaced by the real one.
     """
+
     namespace: dict[str, Any] = {}
-    for index, (name, schema) in enumerate(SUB_ACTIONS.items()):
+    for index, (name, schema) in enumerate(SUB_ACTION_PARAMS.items()):
 
         def never(self: Any, params: dict[str, Any]) -> Any:
             raise NotImplementedError("registration stand-in; executions use OpenAIConnector")
@@ -123,24 +103,33 @@ def _stand_in_connector() -> type[actions_core.SubActionConnector]:
     return type("GenAiSubActions", (actions_core.SubActionConnector,), namespace)
 
 
-def lazy_gen_ai_type() -> actions_core.ActionType:
-    """The ``.gen-ai`` type as registered: :func:`gen_ai_type` without importing the connector."""
-    stand_in = actions_core.sub_action_type(
+def action_type(
+    connector: type[actions_core.SubActionConnector],
+    validate_config: Callable[..., Any],
+    validate_secrets: Callable[..., Any],
+) -> actions_core.ActionType:
+    """The ``.gen-ai`` type around ``connector``'s sub-actions and the two validators."""
+    return actions_core.sub_action_type(
         id=TYPE_ID,
         name=TYPE_NAME,
-        connector=_stand_in_connector(),
-        description=_DESCRIPTION,
+        connector=connector,
+        description=DESCRIPTION,
         config_schema=CONFIG_SCHEMA,
         secrets_schema=SECRETS_SCHEMA,
-        validate_config=actions_core.imported_on_first_call(
-            f"{__name__}.validators:validate_config"
-        ),
-        validate_secrets=actions_core.imported_on_first_call(
-            f"{__name__}.validators:validate_secrets"
-        ),
+        validate_config=validate_config,
+        validate_secrets=validate_secrets,
         render_parameter_templates=render_parameter_templates,
         supported_feature_ids=SUPPORTED_FEATURE_IDS,
         minimum_license_required=MINIMUM_LICENSE,
+    )
+
+
+def lazy_gen_ai_type() -> actions_core.ActionType:
+    """The ``.gen-ai`` type as registered: :func:`gen_ai_type` without importing the connector."""
+    stand_in = action_type(
+        _stand_in_connector(),
+        actions_core.imported_on_first_call(f"{__name__}.validators:validate_config"),
+        actions_core.imported_on_first_call(f"{__name__}.validators:validate_secrets"),
     )
     return dataclasses.replace(stand_in, executor=_execute)
 

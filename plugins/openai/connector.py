@@ -10,29 +10,14 @@ import requests
 
 import actions_core
 
-from .constants import (
-    DEFAULT_MODEL,
-    DEFAULT_TIMEOUT_MS,
-    MINIMUM_LICENSE,
-    SUPPORTED_FEATURE_IDS,
-    TYPE_ID,
-    TYPE_NAME,
-)
+from . import action_type
+from .constants import DEFAULT_MODEL, DEFAULT_TIMEOUT_MS
 from .dashboard import dashboard_info
 from .jsjson import JsonError, js_trim, loads, stringify, truthy
 from .pki import tls_options
-from .render import render_parameter_templates
 from .responses import check_run_response
 from .sanitize import default_model_arg, request_with_stream_option, sanitize_request
-from .schemas import (
-    CONFIG_SCHEMA,
-    DASHBOARD_PARAMS,
-    INVOKE_PARAMS,
-    REQUEST_OPTIONS,
-    RUN_PARAMS,
-    SECRETS_SCHEMA,
-    STREAM_PARAMS,
-)
+from .schemas import REQUEST_OPTIONS, SUB_ACTION_PARAMS
 from .streaming import SseTally, iter_chunks, pass_through
 from .tokens import (
     completion_tokens_from_message,
@@ -64,6 +49,11 @@ def _count(value: Any) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
+def _sub_action(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a method as the sub-action ``name``, with its schema from ``SUB_ACTION_PARAMS``."""
+    return actions_core.sub_action(name, params_schema=SUB_ACTION_PARAMS[name])
+
+
 def _request_options(params: dict[str, Any]) -> dict[str, Any]:
     """The invoke params without the keys that steer the request (they are no body fields)."""
     return {k: v for k, v in params.items() if k not in REQUEST_OPTIONS}
@@ -91,12 +81,12 @@ class OpenAIConnector(actions_core.SubActionConnector):
 
     # --- run / test ------------------------------------------------------------------------
 
-    @actions_core.sub_action("run", params_schema=RUN_PARAMS)
+    @_sub_action("run")
     def run(self, params: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` (sanitised for the provider) and return the provider's JSON."""
         return self._run_api(params["body"], params.get("timeout"), params.get("maxContentLength"))
 
-    @actions_core.sub_action("test", params_schema=RUN_PARAMS)
+    @_sub_action("test")
     def test(self, params: dict[str, Any]) -> dict[str, Any]:
         """The UI's "Test" tab: the same as ``run``."""
         return self.run(params)
@@ -119,7 +109,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
 
     # --- stream ----------------------------------------------------------------------------
 
-    @actions_core.sub_action("stream", params_schema=STREAM_PARAMS)
+    @_sub_action("stream")
     def stream(self, params: dict[str, Any]) -> dict[str, Any] | Iterator[bytes]:
         """``stream: true``: the provider's SSE bytes, untouched, as they arrive."""
         body, streaming = params["body"], params.get("stream", False)
@@ -143,7 +133,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
 
     # --- invokeAI / invokeStream / invokeAsyncIterator -------------------------------------
 
-    @actions_core.sub_action("invokeAI", params_schema=INVOKE_PARAMS)
+    @_sub_action("invokeAI")
     def invoke_ai(self, params: dict[str, Any]) -> dict[str, Any]:
         """Chat messages in, ``{message, usage}`` out."""
         body = stringify(_request_options(params))
@@ -156,7 +146,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
             return {"message": js_trim(content), "usage": usage}
         return {"message": UNRECOGNIZED_FORMAT, "usage": usage or dict(_ZERO_USAGE)}
 
-    @actions_core.sub_action("invokeStream", params_schema=INVOKE_PARAMS)
+    @_sub_action("invokeStream")
     def invoke_stream(self, params: dict[str, Any]) -> Iterator[bytes]:
         """Chat messages in, the provider's SSE bytes out (untouched, as they arrive)."""
         rest = _request_options(params)
@@ -177,17 +167,14 @@ class OpenAIConnector(actions_core.SubActionConnector):
 
         return self._pass_through(response, self.url, timeout, estimate)
 
-    @actions_core.sub_action("invokeAsyncIterator", params_schema=INVOKE_PARAMS)
+    @_sub_action("invokeAsyncIterator")
     def invoke_async_iterator(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Chat messages in, parsed chunk dicts out (the OpenAI SDK's stream, as an iterator).
 
         Use :func:`actions_core_plugins.openai.aiter_stream` to consume it from asyncio.
         """
         rest = _request_options(params)
-        request = dict(rest)
-        request["stream"] = True
-        request["messages"] = rest["messages"]
-        request["model"] = self._model(rest)
+        request = {**rest, "stream": True, "model": self._model(rest)}
         url = chat_completions_url(self.url, self.provider)
         timeout = _ms_to_seconds(params.get("timeout"))
         response = self.upstream.post(
@@ -208,7 +195,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
 
     # --- getDashboard ----------------------------------------------------------------------
 
-    @actions_core.sub_action("getDashboard", params_schema=DASHBOARD_PARAMS)
+    @_sub_action("getDashboard")
     def get_dashboard(self, params: dict[str, Any]) -> dict[str, Any]:
         """Whether the usage dashboard is available, and its URL."""
         return dashboard_info(self.ctx, params["dashboardId"])
@@ -356,19 +343,4 @@ class OpenAIConnector(actions_core.SubActionConnector):
 
 def gen_ai_type() -> actions_core.ActionType:
     """The ``.gen-ai`` action type."""
-    return actions_core.sub_action_type(
-        id=TYPE_ID,
-        name=TYPE_NAME,
-        connector=OpenAIConnector,
-        description=(
-            "Chat completions from OpenAI, Azure OpenAI and OpenAI-compatible services "
-            "(vLLM, llama.cpp, LM Studio, Ollama ...), with token usage in the event log."
-        ),
-        config_schema=CONFIG_SCHEMA,
-        secrets_schema=SECRETS_SCHEMA,
-        validate_config=validate_config,
-        validate_secrets=validate_secrets,
-        render_parameter_templates=render_parameter_templates,
-        supported_feature_ids=SUPPORTED_FEATURE_IDS,
-        minimum_license_required=MINIMUM_LICENSE,
-    )
+    return action_type(OpenAIConnector, validate_config, validate_secrets)

@@ -45,13 +45,8 @@ DEFAULT_MODEL = "gpt-4.1"
 #: Default timeout of run, test and invokeAI, in milliseconds (never below the platform's).
 DEFAULT_TIMEOUT_MS = 120_000
 
-#: The sub-actions, in Kibana's order.
-SUB_ACTIONS = (
-    "run",
-    "test",
-    "stream",
-    "invokeAI",
-    "invokeStream",
-    "invokeAsyncIterator",
-    "getDashboard",
+#: The type's description in ``Actions.types()`` and the HTTP API.
+DESCRIPTION = (
+    "Chat completions from OpenAI, Azure OpenAI and OpenAI-compatible services "
+    "(vLLM, llama.cpp, LM Studio, Ollama ...), with token usage in the event log."
 )

@@ -8,6 +8,7 @@ never appears in a message, a log line or a result.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from collections.abc import Mapping
@@ -47,8 +48,8 @@ PKI_REQUIRES_BOTH = "PKI configuration requires certificate and private key"
 CERT_REQUIRED = "Certificate data must be provided for PKI"
 KEY_REQUIRED = "Private key data must be provided for PKI"
 
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_BASE64 = {c: i for i, c in enumerate(_ALPHABET)} | {"-": 62, "_": 63}
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/_-]")
+_URL_SAFE = str.maketrans("-_", "+/")
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 _WHITESPACE = re.compile(r"\s+")
 
@@ -70,49 +71,37 @@ class PkiError(actions_core.ExecutionError):
 def decode_base64(text: str) -> bytes:
     """``Buffer.from(text, "base64")``: skips characters outside the alphabet (whitespace
     included), accepts ``-``/``_``, stops at the first ``=`` and tolerates missing padding."""
-    out = bytearray()
-    acc = bits = 0
-    for char in text:
-        if char == "=":
-            break
-        value = _BASE64.get(char)
-        if value is None:
-            continue
-        acc = ((acc << 6) | value) & 0xFFFFFF
-        bits += 6
-        if bits >= 8:
-            bits -= 8
-            out.append((acc >> bits) & 0xFF)
-    return bytes(out)
+    data = _NOT_BASE64.sub("", text.partition("=")[0]).translate(_URL_SAFE)
+    if len(data) % 4 == 1:
+        data = data[:-1]  # six bits make no byte
+    return base64.b64decode(data + "=" * (-len(data) % 4))
 
 
 def decode_pem(data: str) -> str:
     return decode_base64(data).decode("utf-8", errors="replace")
 
 
-def _is_cert(data: str) -> bool:
-    return CERT_HEADER in decode_pem(data)
+def _pem_texts(secrets: Mapping[str, Any]) -> dict[str, str]:
+    """The decoded PEM text of each PKI secret that is set."""
+    return {key: decode_pem(secrets[key]) for key in PKI_KEYS if truthy(secrets.get(key))}
 
 
-def _is_key(data: str) -> bool:
-    text = decode_pem(data)
-    return any(header in text for header in KEY_HEADERS)
+def check_pki_secrets(secrets: Mapping[str, Any], texts: dict[str, str] | None = None) -> None:
+    """Kibana's PKI secrets validator; raises ``ValueError`` with its exact message.
 
-
-def check_pki_secrets(secrets: Mapping[str, Any]) -> None:
-    """Kibana's PKI secrets validator; raises ``ValueError`` with its exact message."""
+    ``texts`` are the secrets' decoded PEMs when the caller has them already."""
     if not any(key in secrets for key in PKI_KEYS):
         raise ValueError(PKI_REQUIRES_BOTH)
-    cert, key, ca = (secrets.get(k) for k in PKI_KEYS)
-    if not truthy(cert):
+    if not truthy(secrets.get("certificateData")):
         raise ValueError(CERT_REQUIRED)
-    if not truthy(key):
+    if not truthy(secrets.get("privateKeyData")):
         raise ValueError(KEY_REQUIRED)
-    if not _is_cert(cert):
+    texts = _pem_texts(secrets) if texts is None else texts
+    if CERT_HEADER not in texts["certificateData"]:
         raise ValueError(INVALID_CERT)
-    if not _is_key(key):
+    if not any(header in texts["privateKeyData"] for header in KEY_HEADERS):
         raise ValueError(INVALID_KEY)
-    if truthy(ca) and not _is_cert(ca):
+    if "caData" in texts and CERT_HEADER not in texts["caData"]:
         raise ValueError(INVALID_CA)
 
 
@@ -140,23 +129,24 @@ def tls_options(provider: str, config: Mapping[str, Any], secrets: Mapping[str, 
     """
     if provider != OTHER:
         return None
-    cert, key, ca = (secrets.get(k) for k in PKI_KEYS)
+    texts = _pem_texts(secrets)  # each PEM decoded once, for the checks and the options
     mode = config.get("verificationMode")
-    if not (truthy(cert) or truthy(key) or truthy(ca) or mode):
+    if not (texts or mode):
         return None
     try:
-        if truthy(cert) or truthy(key):
-            check_pki_secrets(secrets)
-        elif truthy(ca) and not _is_cert(ca):
+        if "certificateData" in texts or "privateKeyData" in texts:
+            check_pki_secrets(secrets, texts)
+        elif "caData" in texts and CERT_HEADER not in texts["caData"]:
             raise ValueError(INVALID_CA)
     except ValueError as err:
         _log.error("Error validating PKI certificates: %s", err)
         raise PkiError(f"Invalid or inaccessible PKI certificates: {err}") from None
+    ca, cert, key = (texts.get(k) for k in ("caData", "certificateData", "privateKeyData"))
     return actions_core.TlsOptions(
         verification_mode=mode or None,
-        ca_data=reformat_pem(decode_pem(ca)) if truthy(ca) else None,
-        cert_data=reformat_pem(decode_pem(cert)) if truthy(cert) else None,
-        key_data=reformat_pem(decode_pem(key)) if truthy(key) else None,
+        ca_data=reformat_pem(ca) if ca is not None else None,
+        cert_data=reformat_pem(cert) if cert is not None else None,
+        key_data=reformat_pem(key) if key is not None else None,
     )
 
 

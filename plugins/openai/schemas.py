@@ -16,6 +16,7 @@ __all__ = [
     "RUN_PARAMS",
     "SECRETS_SCHEMA",
     "STREAM_PARAMS",
+    "SUB_ACTION_PARAMS",
 ]
 
 _STRING = {"type": "string"}
@@ -229,3 +230,15 @@ DASHBOARD_PARAMS: dict[str, Any] = {
 
 #: Keys of the invoke params that steer the request instead of going into its body.
 REQUEST_OPTIONS = ("signal", "timeout", "telemetryMetadata", "maxContentLength")
+
+#: Every sub-action and its params schema, in Kibana's order. :class:`.connector.OpenAIConnector`
+#: takes its methods' schemas from here and the registered type its sub-action table.
+SUB_ACTION_PARAMS: dict[str, dict[str, Any]] = {
+    "run": RUN_PARAMS,
+    "test": RUN_PARAMS,
+    "stream": STREAM_PARAMS,
+    "invokeAI": INVOKE_PARAMS,
+    "invokeStream": INVOKE_PARAMS,
+    "invokeAsyncIterator": INVOKE_PARAMS,
+    "getDashboard": DASHBOARD_PARAMS,
+}

@@ -6,17 +6,13 @@ address but loopback.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from pytest_httpserver import HTTPServer
-
-WAIT = 10.0  # seconds: the bound of every wait in these helpers
+from tests import servers
+from tests.servers import WAIT
 
 
 def completion(
@@ -75,20 +71,8 @@ def sse(*chunks: dict[str, Any], done: bool = True) -> bytes:
     return body + (b"data: [DONE]\n\n" if done else b"")
 
 
-class Upstream(HTTPServer):
-    """pytest-httpserver on 127.0.0.1, threaded (HTTP/1.1, chunked streaming responses)."""
-
-    def __init__(self, ssl_context: Any = None) -> None:
-        super().__init__(host="127.0.0.1", port=0, ssl_context=ssl_context, threaded=True)
-
-    def __enter__(self) -> Upstream:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.clear()
-        if self.is_running():
-            self.stop()
+class Upstream(servers.Upstream):
+    """The shared scripted upstream (HTTP/1.1, chunked streaming responses), with its log."""
 
     def requests(self) -> list[Any]:
         return [request for request, _ in self.log]
@@ -120,51 +104,15 @@ def read_request(conn: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + body
 
 
-class RawServer:
-    """Accepts connections on 127.0.0.1 and runs ``script(conn, request_bytes)`` for each."""
+class RawServer(servers.TcpServer):
+    """A :class:`~tests.servers.TcpServer` that reads each request, then runs
+    ``script(conn, request_bytes)``."""
 
     def __init__(self, script: Callable[[socket.socket, bytes], None]) -> None:
-        self.script = script
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.requests: list[bytes] = []
-        self.stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._accepter = threading.Thread(target=self._accept, daemon=True)
+        super().__init__(lambda conn, stopping: script(conn, read_request(conn)))
 
-    def url(self, path: str = "/v1/chat/completions") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def _accept(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            request = read_request(conn)
-            self.requests.append(request)
-            with contextlib.suppress(OSError):
-                self.script(conn, request)
-
-    def __enter__(self) -> RawServer:
-        self._accepter.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self.sock.close()
-        self._accepter.join(WAIT)
-        for thread in self._threads:
-            thread.join(WAIT)
+    def url(self, path: str = "/v1/chat/completions", host: str | None = None) -> str:
+        return super().url(path, host)
 
 
 def chunked_head(content_type: str = "text/event-stream") -> bytes:
@@ -178,34 +126,6 @@ def http_chunk(data: bytes) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
 
-def stall(stopping: threading.Event) -> Callable[[socket.socket, bytes], None]:
-    """A script that answers nothing until the server stops."""
-
-    def script(conn: socket.socket, request: bytes) -> None:
-        stopping.wait(WAIT)
-
-    return script
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = WAIT, what: str = "it") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
-
-
-def body_of(request: Any) -> bytes:
-    return request.get_data()
-
-
 def header_map(request: Any) -> dict[str, str]:
     """The request's headers, names lower-cased."""
     return {name.lower(): value for name, value in request.headers.items()}
-
-
-def iter_bytes(stream: Iterator[bytes]) -> bytes:
-    return b"".join(stream)

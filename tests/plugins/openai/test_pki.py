@@ -42,6 +42,8 @@ def pems() -> dict[str, str]:
         ("aGVsbG8", b"hello"),  # padding missing
         ("aGVs\n bG8=", b"hello"),  # whitespace skipped
         ("aGV*s#bG8", b"hello"),  # characters outside the alphabet skipped
+        ("aGVs€bG8", b"hello"),  # non-ASCII characters too
+        ("aGVsbG9", b"hello"),  # leftover bits that make no byte are dropped
         ("aGVsbG8=d29ybGQ=", b"hello"),  # stops at the first "="
         ("-_-_", base64.urlsafe_b64decode("-_-_")),  # URL-safe alphabet
         ("", b""),

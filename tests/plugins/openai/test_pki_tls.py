@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 import trustme
 
+from tests import servers
 from tests.plugins.openai.support import USAGE, Upstream, completion, header_map
 
 PATH = "/v1/chat/completions"
@@ -18,22 +19,19 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-class Pki:
+class Pki(servers.Pki):
+    """The shared certificates, with server contexts and ``.gen-ai`` PKI secrets."""
+
     def __init__(self) -> None:
-        self.server_ca = trustme.CA()
-        self.client_ca = trustme.CA()
-        self.server = self.server_ca.issue_cert("127.0.0.1", "localhost")
-        self.wrong_host = self.server_ca.issue_cert("example.org")
+        super().__init__()
+        # an RSA key: the secrets validator refuses trustme's default "EC PRIVATE KEY" PEM
         self.client = self.client_ca.issue_cert("client", key_type=trustme.KeyType.RSA)
 
     def context(
         self, leaf: trustme.LeafCert, *, require_client_cert: bool = False
     ) -> ssl.SSLContext:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        leaf.configure_cert(context)
+        context = self.server_context(leaf, require_client_cert=require_client_cert)
         if require_client_cert:
-            context.verify_mode = ssl.CERT_REQUIRED
-            self.client_ca.configure_trust(context)
             # TLS 1.2: a missing client certificate fails the handshake itself
             context.maximum_version = ssl.TLSVersion.TLSv1_2
         return context
@@ -44,7 +42,7 @@ class Pki:
             secrets["certificateData"] = b64(self.client.cert_chain_pems[0].bytes())
             secrets["privateKeyData"] = b64(self.client.private_key_pem.bytes())
         if ca:
-            secrets["caData"] = b64(self.server_ca.cert_pem.bytes())
+            secrets["caData"] = b64(self.ca.cert_pem.bytes())
         return secrets
 
 
@@ -179,7 +177,7 @@ def test_pems_pasted_without_line_breaks_still_work(gen_ai, pki, mtls):
     secrets = {
         "certificateData": b64(flatten(pki.client.cert_chain_pems[0].bytes())),
         "privateKeyData": b64(flatten(pki.client.private_key_pem.bytes())),
-        "caData": b64(flatten(pki.server_ca.cert_pem.bytes())),
+        "caData": b64(flatten(pki.ca.cert_pem.bytes())),
     }
     _, result = run(gen_ai, mtls, secrets, verificationMode="full")
     assert result.status == "ok", result
