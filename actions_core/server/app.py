@@ -16,7 +16,7 @@ from .auth import Authenticator, Principal
 from .dashboard import router as dashboard_router
 from .deps import CALLER, ServerState
 from .errors import install_error_handlers
-from .openapi import COMPONENTS, SECURITY, ref
+from .openapi import COMPONENTS, SECURITY, json_content, ref
 from .routes_connectors import router as connectors_router
 from .routes_execute import router as execute_router
 from .usage import router as usage_router
@@ -25,10 +25,6 @@ __all__ = ["OPENAPI_URL", "create_app"]
 
 OPENAPI_URL = "/api/actions/openapi.json"
 STATUS_PATH = "/api/status"
-
-
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}}
 
 
 def create_app(
@@ -79,7 +75,7 @@ def _status_router() -> APIRouter:
         operation_id="getStatus",
         summary="Health check (no authentication).",
         tags=["system"],
-        responses={200: {"description": "Available.", "content": _json(ref("Status"))}},
+        responses={200: {"description": "Available.", "content": json_content(ref("Status"))}},
         openapi_extra={"security": []},
     )
     async def status() -> dict[str, Any]:

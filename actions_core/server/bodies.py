@@ -104,26 +104,24 @@ def _object(body: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
     return body
 
 
-def _string(body: Mapping[str, Any], key: str, *, required: bool = True) -> str | None:
+def _field(body: Mapping[str, Any], key: str, kind: str, accepts: type, required: bool) -> Any:
+    """``body[key]`` when it is an ``accepts`` (config-schema's ``kind``), None when absent."""
     if key not in body:
         if required:
-            raise _fail(f"{BODY}.{key}", "expected value of type [string] but got [undefined]")
+            raise _fail(f"{BODY}.{key}", f"expected value of type [{kind}] but got [undefined]")
         return None
     value = body[key]
-    if not isinstance(value, str):
-        raise _fail(f"{BODY}.{key}", f"expected value of type [string] but got [{_kind(value)}]")
+    if not isinstance(value, accepts):
+        raise _fail(f"{BODY}.{key}", f"expected value of type [{kind}] but got [{_kind(value)}]")
     return value
+
+
+def _string(body: Mapping[str, Any], key: str) -> str:
+    return _field(body, key, "string", str, required=True)
 
 
 def _record(body: Mapping[str, Any], key: str, *, required: bool = False) -> dict | None:
-    if key not in body:
-        if required:
-            raise _fail(f"{BODY}.{key}", "expected value of type [object] but got [undefined]")
-        return None
-    value = body[key]
-    if not isinstance(value, dict):
-        raise _fail(f"{BODY}.{key}", f"expected value of type [object] but got [{_kind(value)}]")
-    return value
+    return _field(body, key, "object", dict, required)
 
 
 def _no_empty_strings(path: str, value: Any) -> None:

@@ -52,6 +52,16 @@ def _legend(series: Sequence[Series], x: float, y: float) -> list[str]:
     return parts
 
 
+def _bar(x: float, y: float, w: float, h: float, s: Series, category: str, value: int) -> str:
+    """One segment of a stacked bar, with its value as data and as a tooltip."""
+    return (
+        f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
+        f'fill="{s.color}" data-series="{escape(s.key)}" '
+        f'data-category="{escape(category)}" data-value="{value}">'
+        f"<title>{escape(category)}: {escape(s.label)} {_fmt(value)}</title></rect>"
+    )
+
+
 def _open(chart_id: str, title: str, width: int, height: int) -> list[str]:
     return [
         f'<svg id="{escape(chart_id)}" class="chart" xmlns="http://www.w3.org/2000/svg" '
@@ -98,12 +108,7 @@ def stacked_columns(
                 continue
             h = plot_h * value / y_max
             y -= h
-            parts.append(
-                f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
-                f'height="{h:.1f}" fill="{s.color}" data-series="{escape(s.key)}" '
-                f'data-category="{escape(category)}" data-value="{value}">'
-                f"<title>{escape(category)}: {escape(s.label)} {_fmt(value)}</title></rect>"
-            )
+            parts.append(_bar(x, y, bar_w, h, s, category, value))
         if i % label_every == 0:
             cx = left + slot * i + slot / 2
             parts.append(
@@ -153,12 +158,7 @@ def stacked_rows(
             if value <= 0:
                 continue
             w = plot_w * value / x_max
-            parts.append(
-                f'<rect class="bar" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h - 10}" '
-                f'fill="{s.color}" data-series="{escape(s.key)}" '
-                f'data-category="{escape(category)}" data-value="{value}">'
-                f"<title>{escape(category)}: {escape(s.label)} {_fmt(value)}</title></rect>"
-            )
+            parts.append(_bar(x, y, w, row_h - 10, s, category, value))
             x += w
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" class="tick">{_fmt(totals[i])}</text>')
     if not categories:

@@ -184,12 +184,9 @@ async def usage_page(
 ) -> HTMLResponse:
     state = server_state(request)
     query = parse_usage_query(start, end, interval)
-
-    def build() -> dict[str, Any]:
-        connector = state.actions.connectors.get(connector_id, space_id=space)
-        return usage_report(state.actions, state.keys, connector, space, query)
-
-    report = await run_in_threadpool(build)
+    report = await run_in_threadpool(
+        usage_report, state.actions, state.keys, connector_id, space, query
+    )
     raw = {"from": start or "", "to": end or "", "interval": interval or ""}
     return render_usage_page(report, space, raw)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from ..actions import Actions
 from ..connectors import DEFAULT_SPACE, check_space_id
+from ..errors import ActionsError
 from .apikeys import ApiKeyStore
 from .audit import AuditLog, AuditRequest
 from .auth import Authenticator, Principal
@@ -19,11 +22,13 @@ __all__ = [
     "SPACE",
     "ServerState",
     "audit_request",
+    "audited",
     "authenticated",
     "server_state",
     "space_id",
 ]
 
+T = TypeVar("T")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 XSRF_MESSAGE = "Request must contain a kbn-xsrf header."
 
@@ -65,6 +70,26 @@ def space_id(request: Request) -> str:
 def audit_request(request: Request, principal: Principal | None, space: str) -> AuditRequest:
     client = request.client.host if request.client else None
     return AuditRequest.new(principal, space, request.method, request.url.path, client)
+
+
+async def audited(
+    state: ServerState,
+    action: str,
+    audit: AuditRequest,
+    connector_id: str | None,
+    call: Callable[..., T],
+    /,
+    *args: Any,
+    **kwargs: Any,
+) -> T:
+    """``call(*args, **kwargs)`` in the thread pool, its failure (re-raised) or success audited."""
+    try:
+        result = await run_in_threadpool(call, *args, **kwargs)
+    except ActionsError as err:
+        state.audit.log(action, audit, connector_id, error=err)
+        raise
+    state.audit.log(action, audit, connector_id)
+    return result
 
 
 #: Route parameter defaults: ``principal: Principal = CALLER``, ``space: str = SPACE``.

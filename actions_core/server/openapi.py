@@ -14,11 +14,14 @@ __all__ = [
     "SPACE_PARAMETER",
     "XSRF_PARAMETER",
     "json_body",
+    "json_content",
+    "ref",
     "responses",
 ]
 
 
-def _ref(name: str) -> dict[str, str]:
+def ref(name: str) -> dict[str, str]:
+    """A reference to one of :data:`SCHEMAS`."""
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -178,10 +181,10 @@ SCHEMAS: dict[str, Any] = {
             "to": {"type": "string", "format": "date-time"},
             "interval": {"type": "string"},
             "interval_seconds": {"type": "integer"},
-            "totals": _ref("UsageSums"),
-            "buckets": {"type": "array", "items": _ref("UsageBucket")},
-            "by_model": {"type": "array", "items": _ref("UsageGroup")},
-            "by_api_key": {"type": "array", "items": _ref("UsageGroup")},
+            "totals": ref("UsageSums"),
+            "buckets": {"type": "array", "items": ref("UsageBucket")},
+            "by_model": {"type": "array", "items": ref("UsageGroup")},
+            "by_api_key": {"type": "array", "items": ref("UsageGroup")},
         },
     },
     "Status": {
@@ -232,13 +235,13 @@ _ERRORS = {
 }
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
+def json_content(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
 def json_body(schema_name: str) -> dict[str, Any]:
     """``openapi_extra`` describing a required JSON request body."""
-    return {"requestBody": {"required": True, "content": _json(_ref(schema_name))}}
+    return {"requestBody": {"required": True, "content": json_content(ref(schema_name))}}
 
 
 def responses(
@@ -247,11 +250,7 @@ def responses(
     """The ``responses`` of a route: the success code and Kibana-shaped error bodies."""
     found: dict[int | str, dict[str, Any]] = {ok: {"description": description}}
     if schema is not None:
-        found[ok]["content"] = _json(schema)
+        found[ok]["content"] = json_content(schema)
     for code in (401, *errors):
-        found[code] = {"description": _ERRORS[code], "content": _json(_ref("Error"))}
+        found[code] = {"description": _ERRORS[code], "content": json_content(ref("Error"))}
     return found
-
-
-def ref(name: str) -> dict[str, str]:
-    return _ref(name)

@@ -8,17 +8,15 @@ audited as accesses. Work that touches the database runs in the thread pool.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import ActionsError
 from .audit import AuditRequest
 from .auth import Principal, ensure_allowed
 from .bodies import read_json, validate_create_body, validate_update_body
-from .deps import CALLER, SPACE, audit_request, server_state
+from .deps import CALLER, SPACE, ServerState, audit_request, audited, server_state
 from .errors import HttpError
 from .openapi import json_body, ref, responses
 from .routing import add_route
@@ -30,23 +28,24 @@ CONNECTOR = ref("Connector")
 CONNECTOR_ID = Path(alias="connectorId", description="An identifier for the connector.")
 
 
-def _audited(
-    request: Request, action: str, audit: AuditRequest, connector_id: str | None
-) -> Callable[[BaseException], None]:
-    log = server_state(request).audit
-
-    def failed(err: BaseException) -> None:
-        log.log(action, audit, connector_id, error=err)
-
-    return failed
-
-
-def _ensure(principal: Principal, operation: str, type_id: str | None, failed: Callable) -> None:
+def _start_write(
+    state: ServerState,
+    principal: Principal,
+    audit: AuditRequest,
+    operation: str,
+    connector_id: str,
+    type_id: str | None = None,
+) -> str:
+    """Refuse (audited) a caller whose role does not allow ``operation``, else audit the attempt
+    (``User is creating …``); the audit action of the write."""
+    action = f"connector_{operation}"
     try:
         ensure_allowed(principal, operation, type_id)
     except HttpError as err:
-        failed(err)
+        state.audit.log(action, audit, connector_id, error=err)
         raise
+    state.audit.log(action, audit, connector_id, outcome="unknown")
+    return action
 
 
 async def _create(
@@ -56,23 +55,20 @@ async def _create(
     audit = audit_request(request, principal, space)
     body = validate_create_body(await read_json(request, state.max_payload))
     new_id = connector_id if connector_id is not None else str(uuid.uuid4())
-    failed = _audited(request, "connector_create", audit, new_id)
-    _ensure(principal, "create", body["connector_type_id"], failed)
-    state.audit.log("connector_create", audit, new_id, outcome="unknown")
-    try:
-        connector = await run_in_threadpool(
-            state.actions.connectors.create,
-            connector_type_id=body["connector_type_id"],
-            name=body["name"],
-            config=body["config"],
-            secrets=body["secrets"],
-            id=new_id,
-            space_id=space,
-        )
-    except ActionsError as err:
-        failed(err)
-        raise
-    state.audit.log("connector_create", audit, connector.id)
+    action = _start_write(state, principal, audit, "create", new_id, body["connector_type_id"])
+    connector = await audited(
+        state,
+        action,
+        audit,
+        new_id,
+        state.actions.connectors.create,
+        connector_type_id=body["connector_type_id"],
+        name=body["name"],
+        config=body["config"],
+        secrets=body["secrets"],
+        id=new_id,
+        space_id=space,
+    )
     return connector.to_api()
 
 
@@ -101,14 +97,15 @@ async def get_connector(
 ) -> dict[str, Any]:
     state = server_state(request)
     audit = audit_request(request, principal, space)
-    try:
-        connector = await run_in_threadpool(
-            state.actions.connectors.get, connector_id, space_id=space
-        )
-    except ActionsError as err:
-        state.audit.log("connector_get", audit, connector_id, error=err)
-        raise
-    state.audit.log("connector_get", audit, connector.id)
+    connector = await audited(
+        state,
+        "connector_get",
+        audit,
+        connector_id,
+        state.actions.connectors.get,
+        connector_id,
+        space_id=space,
+    )
     return connector.to_api()
 
 
@@ -138,22 +135,19 @@ async def update_connector(
     state = server_state(request)
     audit = audit_request(request, principal, space)
     body = validate_update_body(await read_json(request, state.max_payload))
-    failed = _audited(request, "connector_update", audit, connector_id)
-    _ensure(principal, "update", None, failed)
-    state.audit.log("connector_update", audit, connector_id, outcome="unknown")
-    try:
-        connector = await run_in_threadpool(
-            state.actions.connectors.update,
-            connector_id,
-            name=body["name"],
-            config=body["config"],
-            secrets=body["secrets"],
-            space_id=space,
-        )
-    except ActionsError as err:
-        failed(err)
-        raise
-    state.audit.log("connector_update", audit, connector_id)
+    action = _start_write(state, principal, audit, "update", connector_id)
+    connector = await audited(
+        state,
+        action,
+        audit,
+        connector_id,
+        state.actions.connectors.update,
+        connector_id,
+        name=body["name"],
+        config=body["config"],
+        secrets=body["secrets"],
+        space_id=space,
+    )
     return connector.to_api()
 
 
@@ -165,15 +159,16 @@ async def delete_connector(
 ) -> Response:
     state = server_state(request)
     audit = audit_request(request, principal, space)
-    failed = _audited(request, "connector_delete", audit, connector_id)
-    _ensure(principal, "delete", None, failed)
-    state.audit.log("connector_delete", audit, connector_id, outcome="unknown")
-    try:
-        await run_in_threadpool(state.actions.connectors.delete, connector_id, space_id=space)
-    except ActionsError as err:
-        failed(err)
-        raise
-    state.audit.log("connector_delete", audit, connector_id)
+    action = _start_write(state, principal, audit, "delete", connector_id)
+    await audited(
+        state,
+        action,
+        audit,
+        connector_id,
+        state.actions.connectors.delete,
+        connector_id,
+        space_id=space,
+    )
     return Response(status_code=204)
 
 

@@ -18,13 +18,12 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from ..errors import ActionsError
+from ..executor import RUN_FAILED
 from .auth import Principal, ensure_allowed
 from .bodies import read_json, validate_execute_body
-from .deps import CALLER, SPACE, audit_request, server_state
+from .deps import CALLER, SPACE, audit_request, audited, server_state
 from .openapi import json_body, ref, responses
 from .routing import add_route
 
@@ -98,7 +97,7 @@ async def _chunks(pump: _Pump) -> AsyncIterator[bytes]:
                 yield data
     except Exception as err:  # the executor failed mid-stream: tell the client, then end
         _log.warning("execution stream failed: %s", err)
-        error = {"message": "an error occurred while running the action"}
+        error = {"message": RUN_FAILED}
         if str(err):
             error["service_message"] = str(err)
         yield f"event: error\ndata: {json.dumps(error)}\n\n".encode()
@@ -136,19 +135,18 @@ async def execute_connector(
     audit = audit_request(request, principal, space)
     body = validate_execute_body(await read_json(request, state.max_payload))
     ensure_allowed(principal, "execute")  # both roles may execute, as in Kibana
-    try:
-        result = await run_in_threadpool(
-            state.actions.execute,
-            connector_id,
-            body["params"],
-            space_id=space,
-            source="http_request",
-            user=principal.event_user,
-        )
-    except ActionsError as err:
-        state.audit.log("connector_execute", audit, connector_id, error=err)
-        raise
-    state.audit.log("connector_execute", audit, connector_id)
+    result = await audited(
+        state,
+        "connector_execute",
+        audit,
+        connector_id,
+        state.actions.execute,
+        connector_id,
+        body["params"],
+        space_id=space,
+        source="http_request",
+        user=principal.event_user,
+    )
     if result is None:  # Kibana answers 204 when the client returns no result
         return Response(status_code=204)
     if result.ok and isinstance(result.data, Iterator):

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from ..actions import Actions
-from ..connectors import Connector
 from ..events import UsageBucket, UsageGroup, UsageReport
 from ..settings import parse_duration
 from .apikeys import ApiKeyStore
@@ -160,8 +159,10 @@ def _who(group: UsageGroup, keys: dict[str, str]) -> dict[str, Any]:
 
 
 def usage_report(
-    actions: Actions, keys: ApiKeyStore, connector: Connector, space: str, query: UsageQuery
+    actions: Actions, keys: ApiKeyStore, connector_id: str, space: str, query: UsageQuery
 ) -> dict[str, Any]:
+    """The ``_usage`` body of a connector of ``space`` (404 when there is none); blocking."""
+    connector = actions.connectors.get(connector_id, space_id=space)
     report = actions.events.usage(
         connector_id=connector.id,
         space_id=space,
@@ -197,12 +198,9 @@ async def connector_usage(
 ) -> dict[str, Any]:
     state = server_state(request)
     query = parse_usage_query(start, end, interval)
-
-    def build() -> dict[str, Any]:
-        connector = state.actions.connectors.get(connector_id, space_id=space)
-        return usage_report(state.actions, state.keys, connector, space, query)
-
-    return await run_in_threadpool(build)
+    return await run_in_threadpool(
+        usage_report, state.actions, state.keys, connector_id, space, query
+    )
 
 
 add_route(

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,18 +110,6 @@ def start_test_server(workdir: Path, config: dict[str, Any]) -> RunningServer:
     config_path.write_text(yaml.safe_dump(config))
     command = [sys.executable, "-m", "tests.server.app_under_test", str(config_path), "data"]
     return RunningServer(command, workdir, clean_env())
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {timeout} s waiting for {check}")
-        time.sleep(interval)
 
 
 def execute_events(db: Path, connector_id: str) -> list[dict[str, Any]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from tests.server.conftest import PRE_SECRET, Server
-from tests.server.support import wait_for
+from tests.server.conftest import ALICE, BOB, PRE_SECRET, Server, basic
+from tests.servers import wait_until
 
 SECRET = "audit-secret-token-4e1d"
 ECHO = {
@@ -71,7 +71,7 @@ def test_refused_and_failed_attempts_are_audited(server: Server) -> None:
     bad = {**ECHO, "secrets": {}}
     assert server.request("POST", path, json=bad).status_code == 400
     assert server.request("POST", f"{path}/_execute", json={"params": {}}).status_code == 404
-    found = wait_for(lambda: len(records(server, cid)) >= 4 and records(server, cid))
+    found = wait_until(lambda: len(records(server, cid)) >= 4 and records(server, cid))
     assert [(r["event"]["outcome"], r["message"]) for r in found] == [
         ("failure", f"Failed attempt to create connector [id={cid}]"),
         ("unknown", f"User is creating connector [id={cid}]"),
@@ -93,20 +93,42 @@ def test_listing_audits_one_access_per_connector(server: Server) -> None:
     assert found[-1]["kibana"]["authentication_type"] == "basic"
 
 
+def _credentials(server: Server) -> list[str]:
+    """Every credential the requests below send: API keys (raw and encoded), Basic passwords
+    and the ``Authorization`` values themselves."""
+    keys = [server.keys["admin"].api_key, server.keys["admin"].encoded]
+    return [*keys, ALICE[1], BOB[1], server.auth("alice"), server.auth("bob")]
+
+
+def _audited_requests(server: Server) -> None:
+    """Writes and reads by every kind of caller, refused and failed ones included."""
+    cid = f"sec-{uuid.uuid4().hex[:8]}"
+    for who in ("admin", "alice", "bob"):
+        server.request("POST", f"/api/actions/connector/{cid}-{who}", who=who, json=ECHO)
+        server.request("GET", f"/api/actions/connector/{cid}-{who}", who=who)
+        server.request(
+            "PUT", f"/api/actions/connector/{cid}-{who}", who=who, json={"name": "b", **ECHO}
+        )
+        server.request("POST", f"/api/actions/connector/{cid}-{who}/_execute", who=who, json={})
+    wrong = basic(ALICE[0], ALICE[1] + "-wrong")
+    server.request("GET", "/api/actions/connectors", headers={"Authorization": wrong})
+
+
 def test_the_audit_log_never_holds_secrets(server: Server) -> None:
+    _audited_requests(server)
     text = (server.data_dir / "audit.log").read_text()
-    assert SECRET not in text
-    assert PRE_SECRET not in text
-    assert server.keys["admin"].api_key not in text
+    assert '"authentication_type":"basic"' in text  # the Basic callers were audited
+    for secret in (SECRET, PRE_SECRET, *_credentials(server)):
+        assert secret not in text
     assert (server.data_dir / "audit.log").stat().st_mode & 0o777 == 0o600
 
 
 def test_the_server_log_never_holds_secrets(server: Server) -> None:
     from tests.server.test_routes_connectors import SECRET as CONNECTOR_SECRET
 
+    _audited_requests(server)
     assert server.request("POST", "/api/actions/connector", json=ECHO).status_code == 200
     log = server.running.output()
     assert "POST /api/actions/connector" in log  # the access log is there
-    for secret in (SECRET, PRE_SECRET, CONNECTOR_SECRET, server.keys["admin"].api_key):
+    for secret in (SECRET, PRE_SECRET, CONNECTOR_SECRET, *_credentials(server)):
         assert secret not in log
-    assert server.keys["admin"].encoded not in log

@@ -10,7 +10,8 @@ import pytest
 from actions_core.server import ApiKeyStore, hash_password, verify_password
 from actions_core.server.apikeys import decode_api_key
 from tests.server.conftest import Server, basic
-from tests.server.support import execute_events, wait_for
+from tests.server.support import execute_events
+from tests.servers import wait_until
 
 ECHO = {
     "name": "e",
@@ -155,7 +156,7 @@ def test_event_records_carry_the_api_key_id_or_the_user(server: Server) -> None:
             json={"params": {"text": "x"}},
         )
         assert run.json()["status"] == "ok"
-    events = wait_for(
+    events = wait_until(
         lambda: len(execute_events(server.db, cid)) == 2 and execute_events(server.db, cid)
     )
     assert [e["user"] for e in events] == [f"api_key:{server.keys['reader'].key.id}", "bob"]

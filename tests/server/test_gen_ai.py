@@ -12,9 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.support import RunningServer, clean_env, execute_events, wait_for
+from tests.server.support import RunningServer, clean_env, execute_events
 from tests.server.test_kibana_contract import actions_command
 from tests.server.upstream import ScriptedUpstream
+from tests.servers import wait_until
 
 MESSAGES = [{"role": "user", "content": "Say hello to Ada."}]
 
@@ -84,7 +85,7 @@ def test_invoke_ai_and_invoke_stream_through_the_service(gen_ai) -> None:
     text = "".join(json.loads(e[6:])["choices"][0]["delta"]["content"] for e in events[:-1])
     assert text == "Hello, Ada!"
 
-    records = wait_for(
+    records = wait_until(
         lambda: (
             len(execute_events(data_dir / "actions.sqlite3", "local-llm")) >= 2
             and execute_events(data_dir / "actions.sqlite3", "local-llm")

@@ -298,18 +298,7 @@ def test_connector_types_with_schemas_and_feature_filter(server: Server) -> None
     types = server.request("GET", "/api/actions/connector_types").json()
     by_id = {t["id"]: t for t in types}
     assert {".echo", ".server-log", ".tokens"} <= set(by_id)
-    echo = by_id[".echo"]
-    for key in (
-        "name",
-        "enabled",
-        "enabled_in_config",
-        "enabled_in_license",
-        "minimum_license_required",
-        "supported_feature_ids",
-        "is_system_action_type",
-        "is_deprecated",
-    ):
-        assert key in echo
+    echo = by_id[".echo"]  # Kibana's fields: checked against the document in test_openapi
     assert echo["config_schema"]["required"] == ["url"]
     assert echo["secrets_schema"]["properties"]["token"]["type"] == "string"
     assert echo["params_schema"]["required"] == ["text"]

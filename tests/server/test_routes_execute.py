@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.server.conftest import Server
-from tests.server.support import execute_events, wait_for
+from tests.server.support import execute_events
+from tests.servers import wait_until
 
 ECHO = {
     "name": "x",
@@ -122,11 +125,9 @@ def _stream_connector(server: Server) -> str:
     return connector(server, ".upstream-stream", {"url": server.upstream.url})
 
 
-def test_the_first_chunk_arrives_before_the_upstream_has_finished(server: Server) -> None:
-    cid = _stream_connector(server)
-    tag = uuid.uuid4().hex
-    record = server.upstream.record(tag)
-    path = f"/stream?tag={tag}&chunks=4&hold=1"
+@contextlib.contextmanager
+def _open_stream(server: Server, cid: str, path: str) -> Iterator[httpx.Response]:
+    """The admin's streaming execution of upstream ``path``, read as it arrives."""
     headers = {"Authorization": server.auth(), "kbn-xsrf": "1"}
     with (
         httpx.Client(timeout=10) as client,
@@ -137,6 +138,15 @@ def test_the_first_chunk_arrives_before_the_upstream_has_finished(server: Server
             headers=headers,
         ) as response,
     ):
+        yield response
+
+
+def test_the_first_chunk_arrives_before_the_upstream_has_finished(server: Server) -> None:
+    cid = _stream_connector(server)
+    tag = uuid.uuid4().hex
+    record = server.upstream.record(tag)
+    path = f"/stream?tag={tag}&chunks=4&hold=1"
+    with _open_stream(server, cid, path) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         chunks = response.iter_raw()
@@ -148,7 +158,7 @@ def test_the_first_chunk_arrives_before_the_upstream_has_finished(server: Server
         rest = b"".join(chunks)
     assert rest == b"".join(f'data: {{"n": {n}}}\n\n'.encode() for n in range(1, 4))
     assert record.finished.is_set()
-    events = wait_for(lambda: execute_events(server.db, cid))
+    events = wait_until(lambda: execute_events(server.db, cid))
     assert events[0]["outcome"] == "success"
     assert events[0]["message"] == f"action executed: .upstream-stream:{cid}: {cid}"
 
@@ -158,16 +168,7 @@ def test_disconnecting_mid_stream_closes_the_upstream_and_records_the_event(serv
     tag = uuid.uuid4().hex
     record = server.upstream.record(tag)
     path = f"/stream?tag={tag}&chunks=400&interval=0.05"
-    headers = {"Authorization": server.auth(), "kbn-xsrf": "1"}
-    with (
-        httpx.Client(timeout=10) as client,
-        client.stream(
-            "POST",
-            f"{server.url}/api/actions/connector/{cid}/_execute",
-            json={"params": {"path": path}},
-            headers=headers,
-        ) as response,
-    ):
+    with _open_stream(server, cid, path) as response:
         received = b""
         for chunk in response.iter_raw():
             received += chunk
@@ -178,7 +179,7 @@ def test_disconnecting_mid_stream_closes_the_upstream_and_records_the_event(serv
     assert time.monotonic() - started < 10
     assert not record.finished.is_set()
     assert record.sent < 400
-    events = wait_for(lambda: execute_events(server.db, cid))
+    events = wait_until(lambda: execute_events(server.db, cid))
     assert len(events) == 1
     assert events[0]["outcome"] == "success"
     assert "stream closed by the caller" in events[0]["message"]
@@ -196,7 +197,7 @@ def test_a_stream_that_fails_midway_ends_with_an_error_event(server: Server) -> 
         'data: {"message": "an error occurred while running the action", '
         '"service_message": "upstream went away"}\n\n'
     )
-    events = wait_for(lambda: execute_events(server.db, cid))
+    events = wait_until(lambda: execute_events(server.db, cid))
     assert events[0]["outcome"] == "failure"
 
 
