@@ -16,11 +16,33 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS below
-    from .action_type import ActionType
-    from .actions import Actions, ConnectorTypeInfo
-    from .connectors import Connector
-    from .context import ExecutionContext, TokenUsage, ValidationContext
-    from .errors import (
+    from actions_core._net.client import HttpClient
+    from actions_core._net.errors import (
+        AddressNotAllowedError,
+        HostNotAllowedError,
+        ResponseTooLargeError,
+    )
+    from actions_core._net.policy import NetworkPolicy
+    from actions_core._net.request_errors import (
+        CERTIFICATE_ERROR_CODES,
+        HOSTNAME_ERROR_CODE,
+        describe_request_error,
+        is_timeout,
+        is_tls_error,
+        retry_after,
+    )
+    from actions_core._net.tls import TlsOptions
+    from actions_core._plugins.action_type import ActionType
+    from actions_core._plugins.hookspecs import hookimpl
+    from actions_core._plugins.lazy import imported_on_first_call
+    from actions_core._plugins.subactions import SubActionConnector, sub_action, sub_action_type
+    from actions_core._run.context import ExecutionContext, TokenUsage, ValidationContext
+    from actions_core._run.executor import ExecutionStream
+    from actions_core._run.result import ActionResult, ExecutionError
+    from actions_core._run.templating import render_template
+    from actions_core.actions import Actions, ConnectorTypeInfo
+    from actions_core.connectors import Connector
+    from actions_core.errors import (
         ActionsError,
         ActionTypeDisabledError,
         ConfigError,
@@ -31,41 +53,19 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS b
         RegistrationError,
         ValidationError,
     )
-    from .events import Event, UsageReport
-    from .executor import ExecutionStream
-    from .hookspecs import hookimpl
-    from .http import HttpClient
-    from .lazy import imported_on_first_call
-    from .network import NetworkPolicy
-    from .network_errors import (
-        AddressNotAllowedError,
-        HostNotAllowedError,
-        ResponseTooLargeError,
-    )
-    from .request_errors import (
-        CERTIFICATE_ERROR_CODES,
-        HOSTNAME_ERROR_CODE,
-        describe_request_error,
-        is_timeout,
-        is_tls_error,
-        retry_after,
-    )
-    from .result import ActionResult, ExecutionError
-    from .subactions import SubActionConnector, sub_action, sub_action_type
-    from .templating import render_template
-    from .tls import TlsOptions
+    from actions_core.events import Event, UsageReport
 
 __version__ = "0.1.0"
 
 #: Public name -> the submodule (relative to this package) that defines it.
 _EXPORTS: dict[str, str] = {
-    "ActionType": ".action_type",
+    "ActionType": "._plugins.action_type",
     "Actions": ".actions",
     "ConnectorTypeInfo": ".actions",
     "Connector": ".connectors",
-    "ExecutionContext": ".context",
-    "TokenUsage": ".context",
-    "ValidationContext": ".context",
+    "ExecutionContext": "._run.context",
+    "TokenUsage": "._run.context",
+    "ValidationContext": "._run.context",
     "ActionsError": ".errors",
     "ActionTypeDisabledError": ".errors",
     "ConfigError": ".errors",
@@ -77,27 +77,27 @@ _EXPORTS: dict[str, str] = {
     "ValidationError": ".errors",
     "Event": ".events",
     "UsageReport": ".events",
-    "ExecutionStream": ".executor",
-    "hookimpl": ".hookspecs",
-    "HttpClient": ".http",
-    "imported_on_first_call": ".lazy",
-    "NetworkPolicy": ".network",
-    "AddressNotAllowedError": ".network_errors",
-    "HostNotAllowedError": ".network_errors",
-    "ResponseTooLargeError": ".network_errors",
-    "CERTIFICATE_ERROR_CODES": ".request_errors",
-    "HOSTNAME_ERROR_CODE": ".request_errors",
-    "describe_request_error": ".request_errors",
-    "is_timeout": ".request_errors",
-    "is_tls_error": ".request_errors",
-    "retry_after": ".request_errors",
-    "ActionResult": ".result",
-    "ExecutionError": ".result",
-    "SubActionConnector": ".subactions",
-    "sub_action": ".subactions",
-    "sub_action_type": ".subactions",
-    "render_template": ".templating",
-    "TlsOptions": ".tls",
+    "ExecutionStream": "._run.executor",
+    "hookimpl": "._plugins.hookspecs",
+    "HttpClient": "._net.client",
+    "imported_on_first_call": "._plugins.lazy",
+    "NetworkPolicy": "._net.policy",
+    "AddressNotAllowedError": "._net.errors",
+    "HostNotAllowedError": "._net.errors",
+    "ResponseTooLargeError": "._net.errors",
+    "CERTIFICATE_ERROR_CODES": "._net.request_errors",
+    "HOSTNAME_ERROR_CODE": "._net.request_errors",
+    "describe_request_error": "._net.request_errors",
+    "is_timeout": "._net.request_errors",
+    "is_tls_error": "._net.request_errors",
+    "retry_after": "._net.request_errors",
+    "ActionResult": "._run.result",
+    "ExecutionError": "._run.result",
+    "SubActionConnector": "._plugins.subactions",
+    "sub_action": "._plugins.subactions",
+    "sub_action_type": "._plugins.subactions",
+    "render_template": "._run.templating",
+    "TlsOptions": "._net.tls",
 }
 
 __all__ = [

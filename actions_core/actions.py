@@ -10,18 +10,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .connectors import ConnectorsClient
-from .events import Event, EventLog, UsageReport
-from .executor import Executor
-from .http import HttpClient
-from .network import NetworkPolicy
-from .plugins import load_plugins
-from .registry import ActionTypeRegistry
-from .result import ActionResult
-from .secrets import SecretBox, load_or_create_key_file
-from .settings import Settings, load_settings
-from .store import open_engine, sqlite_url
-from .templating import render_parameter_templates
+from actions_core._net.client import HttpClient
+from actions_core._net.policy import NetworkPolicy
+from actions_core._plugins.manager import load_plugins
+from actions_core._plugins.registry import ActionTypeRegistry
+from actions_core._run.executor import Executor
+from actions_core._run.result import ActionResult
+from actions_core._run.templating import render_parameter_templates
+from actions_core._store import open_engine, sqlite_url
+from actions_core.connectors import ConnectorsClient
+from actions_core.events import Event, EventLog, UsageReport
+from actions_core.secrets import SecretBox, load_or_create_key_file
+from actions_core.settings import Settings, load_settings
 
 __all__ = ["Actions", "ConnectorTypeInfo"]
 

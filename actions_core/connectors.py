@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from .action_type import ActionType
-from .context import ValidationContext
-from .errors import ConfigError, ConflictError, NotFoundError, ValidationError
-from .secrets import SecretBox, SecretsUnavailable
-from .store import connectors as table
-from .validation import validate
+from actions_core._plugins.action_type import ActionType
+from actions_core._run.context import ValidationContext
+from actions_core._run.validation import validate
+from actions_core._store import connectors as table
+from actions_core.errors import ConfigError, ConflictError, NotFoundError, ValidationError
+from actions_core.secrets import SecretBox, SecretsUnavailable
 
 if TYPE_CHECKING:
-    from .network import NetworkPolicy
-    from .registry import ActionTypeRegistry
-    from .settings import PreconfiguredConnector
+    from actions_core._net.policy import NetworkPolicy
+    from actions_core._plugins.registry import ActionTypeRegistry
+    from actions_core.settings import PreconfiguredConnector
 
 __all__ = ["Connector", "ConnectorsClient", "validate_connector_values"]
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .store import events as table
+from actions_core._store import events as table
 
 __all__ = ["Event", "EventLog", "UsageBucket", "UsageGroup", "UsageReport"]
 

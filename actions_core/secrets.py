@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .errors import ConfigError
+from actions_core.errors import ConfigError
 
 __all__ = [
     "KEY_FILE_NAME",

@@ -27,9 +27,9 @@ from pydantic import (
     model_validator,
 )
 
-from .custom_hosts import resolve_custom_hosts
-from .errors import ConfigError
-from .proxy import invalid_proxy_warning, proxy_url_problem
+from actions_core._net.custom_hosts import resolve_custom_hosts
+from actions_core._net.proxy import invalid_proxy_warning, proxy_url_problem
+from actions_core.errors import ConfigError
 
 __all__ = [
     "ENV_VARS",

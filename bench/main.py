@@ -158,8 +158,8 @@ import time
 t0 = time.perf_counter()
 import actions_core
 t1 = time.perf_counter()
-from actions_core.plugins import load_plugins
-from actions_core.registry import ActionTypeRegistry
+from actions_core._plugins.manager import load_plugins
+from actions_core._plugins.registry import ActionTypeRegistry
 registry = ActionTypeRegistry(["*"])
 load_plugins().register_action_types(registry.register)
 t2 = time.perf_counter()
@@ -228,7 +228,7 @@ def event_log_cost(count: int) -> dict[str, float]:
 
 
 def _event_columns() -> list[str]:
-    from actions_core.store import events as table
+    from actions_core._store import events as table
 
     return [c.name for c in table.columns if c.name != "id"]
 
@@ -239,7 +239,7 @@ def _insert_batch(actions: Any, rows: list[dict[str, Any]]) -> None:
     if write is not None:
         write(rows)
         return
-    from actions_core.store import events as table
+    from actions_core._store import events as table
 
     with actions.engine.begin() as conn:
         conn.execute(table.insert(), rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import trustme
 
-from actions_core.custom_hosts import canonical_url, resolve_custom_hosts
+from actions_core._net.custom_hosts import canonical_url, resolve_custom_hosts
 from actions_core.settings import load_settings
 
 PREFIX = "In configuration actions.customHostSettings,"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from actions_core._store import open_engine, sqlite_url
 from actions_core.events import EventLog
-from actions_core.store import open_engine, sqlite_url
 
 DAY = 86400
 BASE = datetime(2026, 11, 1, tzinfo=UTC)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from actions_core.mustache import ESCAPES, TemplateError, prepare_variables, render, render_deep
+from actions_core._js.mustache import ESCAPES, TemplateError, prepare_variables, render, render_deep
 
 
 def error(template: str, message: str) -> str:

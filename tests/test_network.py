@@ -107,7 +107,7 @@ def test_with_both_lists_the_only_list_is_ignored():
 
 def test_tls_settings_merge_connector_custom_host_and_global():
     from actions_core import TlsOptions
-    from actions_core.custom_hosts import CustomHost
+    from actions_core._net.custom_hosts import CustomHost
 
     policy = NetworkPolicy(
         verification_mode="full",

@@ -10,8 +10,9 @@ import textwrap
 import pytest
 
 import actions_core
-from actions_core import Actions, PluginError, hookspecs
-from actions_core.plugins import entry_point_plugins
+from actions_core import Actions, PluginError
+from actions_core._plugins import hookspecs
+from actions_core._plugins.manager import entry_point_plugins
 from tests.support import TypesPlugin, echo_type
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actions_core import ActionType, ActionTypeDisabledError, RegistrationError, ValidationError
-from actions_core.registry import ActionTypeRegistry
+from actions_core._plugins.registry import ActionTypeRegistry
 from tests.support import echo_type
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from actions_core import schema_cache, validation
-from actions_core.validation import check_schema
+from actions_core._run import schema_cache, validation
+from actions_core._run.validation import check_schema
 
 VALID = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}}
 INVALID = {"type": "strin"}

@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from actions_core import HostNotAllowedError, HttpClient, NetworkPolicy
-from actions_core.ssrf import AddressGuard, AddressNotAllowedError, non_public_reason
+from actions_core._net.ssrf import AddressGuard, AddressNotAllowedError, non_public_reason
 from tests.servers import TcpServer, read_request_head
 
 # --- classification, on literals only ---

@@ -21,8 +21,8 @@ DEFERRED = ("sqlalchemy", "requests", "urllib3", "pydantic", "tiktoken", "yaml",
 DISCOVERY = """
 import json, sys
 import actions_core
-from actions_core.plugins import load_plugins
-from actions_core.registry import ActionTypeRegistry
+from actions_core._plugins.manager import load_plugins
+from actions_core._plugins.registry import ActionTypeRegistry
 registry = ActionTypeRegistry(["*"])
 load_plugins().register_action_types(registry.register)
 print(json.dumps({

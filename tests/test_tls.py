@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from actions_core import HttpClient, NetworkPolicy, TlsOptions, ValidationError
+from actions_core._net.tls import TlsSettings, ssl_context
 from actions_core.settings import load_settings
-from actions_core.tls import TlsSettings, ssl_context
 from tests.servers import Pki, Upstream
 
 # The tests that switch verification off on purpose need not be told it is insecure.

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from actions_core.validation import SchemaValidationError, check_schema, validate, validator_for
+from actions_core._run.validation import (
+    SchemaValidationError,
+    check_schema,
+    validate,
+    validator_for,
+)
 
 SCHEMA = {
     "type": "object",

@@ -1,11 +1,11 @@
 """The Kibana-compatible HTTP service: connector API, streaming execute, spaces, API keys,
 audit log and the token usage dashboard. ``actions serve`` runs it on uvicorn."""
 
-from .apikeys import ApiKey, ApiKeyStore, NewApiKey
-from .app import OPENAPI_URL, build_openapi, create_app
-from .audit import AuditLog
-from .auth import Principal
-from .passwords import hash_password, verify_password
+from actions_core.server.apikeys import ApiKey, ApiKeyStore, NewApiKey
+from actions_core.server.app import OPENAPI_URL, build_openapi, create_app
+from actions_core.server.audit import AuditLog
+from actions_core.server.auth import Principal
+from actions_core.server.passwords import hash_password, verify_password
 
 __all__ = [
     "OPENAPI_URL",

@@ -20,8 +20,8 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from ..errors import NotFoundError, ValidationError
-from ..store.tables import api_keys as table
+from actions_core._store.tables import api_keys as table
+from actions_core.errors import NotFoundError, ValidationError
 
 __all__ = [
     "INITIAL_KEY_FILE",

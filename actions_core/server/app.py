@@ -8,18 +8,18 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from .. import __version__
-from ..actions import Actions
-from .apikeys import ApiKeyStore
-from .audit import AUDIT_FILE, AuditLog
-from .auth import Authenticator, Principal
-from .dashboard import router as dashboard_router
-from .deps import CALLER, ServerState
-from .errors import install_error_handlers
-from .openapi import COMPONENTS, SECURITY, json_content, ref
-from .routes_connectors import router as connectors_router
-from .routes_execute import router as execute_router
-from .usage import router as usage_router
+from actions_core import __version__
+from actions_core.actions import Actions
+from actions_core.server.apikeys import ApiKeyStore
+from actions_core.server.audit import AUDIT_FILE, AuditLog
+from actions_core.server.auth import Authenticator, Principal
+from actions_core.server.dashboard import router as dashboard_router
+from actions_core.server.deps import CALLER, ServerState
+from actions_core.server.errors import install_error_handlers
+from actions_core.server.openapi import COMPONENTS, SECURITY, json_content, ref
+from actions_core.server.routes_connectors import router as connectors_router
+from actions_core.server.routes_execute import router as execute_router
+from actions_core.server.usage import router as usage_router
 
 __all__ = ["OPENAPI_URL", "create_app"]
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .auth import Principal
+from actions_core.server.auth import Principal
 
 __all__ = ["AUDIT_FILE", "AuditLog", "AuditRequest"]
 

@@ -16,10 +16,10 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..settings import ServerUser
-from .apikeys import ApiKeyStore, decode_api_key
-from .errors import HttpError
-from .passwords import verify_password
+from actions_core.server.apikeys import ApiKeyStore, decode_api_key
+from actions_core.server.errors import HttpError
+from actions_core.server.passwords import verify_password
+from actions_core.settings import ServerUser
 
 __all__ = ["CHALLENGE", "Authenticator", "Principal", "ensure_allowed"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import Request
 
-from .errors import HttpError
+from actions_core.server.errors import HttpError
 
 __all__ = [
     "read_json",

@@ -15,12 +15,12 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from .auth import Principal
-from .charts import Series, stacked_columns, stacked_rows
-from .deps import CALLER, SPACE, server_state
-from .openapi import responses
-from .routing import add_route
-from .usage import parse_usage_query, usage_report
+from actions_core.server.auth import Principal
+from actions_core.server.charts import Series, stacked_columns, stacked_rows
+from actions_core.server.deps import CALLER, SPACE, server_state
+from actions_core.server.openapi import responses
+from actions_core.server.routing import add_route
+from actions_core.server.usage import parse_usage_query, usage_report
 
 __all__ = ["router"]
 

@@ -9,13 +9,13 @@ from typing import Any, TypeVar
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from ..actions import Actions
-from ..connectors import DEFAULT_SPACE, check_space_id
-from ..errors import ActionsError
-from .apikeys import ApiKeyStore
-from .audit import AuditLog, AuditRequest
-from .auth import Authenticator, Principal
-from .errors import HttpError
+from actions_core.actions import Actions
+from actions_core.connectors import DEFAULT_SPACE, check_space_id
+from actions_core.errors import ActionsError
+from actions_core.server.apikeys import ApiKeyStore
+from actions_core.server.audit import AuditLog, AuditRequest
+from actions_core.server.auth import Authenticator, Principal
+from actions_core.server.errors import HttpError
 
 __all__ = [
     "CALLER",

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import ActionsError
+from actions_core.errors import ActionsError
 
 __all__ = ["HttpError", "error_body", "error_response", "install_error_handlers"]
 

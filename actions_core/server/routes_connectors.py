@@ -13,13 +13,20 @@ from typing import Any
 from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from .audit import AuditRequest
-from .auth import Principal, ensure_allowed
-from .bodies import read_json, validate_create_body, validate_update_body
-from .deps import CALLER, SPACE, ServerState, audit_request, audited, server_state
-from .errors import HttpError
-from .openapi import json_body, ref, responses
-from .routing import add_route
+from actions_core.server.audit import AuditRequest
+from actions_core.server.auth import Principal, ensure_allowed
+from actions_core.server.bodies import read_json, validate_create_body, validate_update_body
+from actions_core.server.deps import (
+    CALLER,
+    SPACE,
+    ServerState,
+    audit_request,
+    audited,
+    server_state,
+)
+from actions_core.server.errors import HttpError
+from actions_core.server.openapi import json_body, ref, responses
+from actions_core.server.routing import add_route
 
 __all__ = ["router"]
 

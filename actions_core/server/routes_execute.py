@@ -20,12 +20,12 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from ..executor import RUN_FAILED
-from .auth import Principal, ensure_allowed
-from .bodies import read_json, validate_execute_body
-from .deps import CALLER, SPACE, audit_request, audited, server_state
-from .openapi import json_body, ref, responses
-from .routing import add_route
+from actions_core._run.executor import RUN_FAILED
+from actions_core.server.auth import Principal, ensure_allowed
+from actions_core.server.bodies import read_json, validate_execute_body
+from actions_core.server.deps import CALLER, SPACE, audit_request, audited, server_state
+from actions_core.server.openapi import json_body, ref, responses
+from actions_core.server.routing import add_route
 
 __all__ = ["EventStreamResponse", "router"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from .openapi import SPACE_PARAMETER, XSRF_PARAMETER
+from actions_core.server.openapi import SPACE_PARAMETER, XSRF_PARAMETER
 
 __all__ = ["add_route"]
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import uvicorn
 
-from ..actions import Actions
-from ..errors import ActionsError
-from .apikeys import INITIAL_KEY_FILE, ApiKeyStore, NewApiKey
-from .app import create_app
-from .audit import AUDIT_FILE
+from actions_core.actions import Actions
+from actions_core.errors import ActionsError
+from actions_core.server.apikeys import INITIAL_KEY_FILE, ApiKeyStore, NewApiKey
+from actions_core.server.app import create_app
+from actions_core.server.audit import AUDIT_FILE
 
 __all__ = ["base_url", "bind", "serve"]
 

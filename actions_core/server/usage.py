@@ -15,15 +15,15 @@ from typing import Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from ..actions import Actions
-from ..events import UsageBucket, UsageGroup, UsageReport
-from ..settings import parse_duration
-from .apikeys import ApiKeyStore
-from .auth import Principal
-from .deps import CALLER, SPACE, server_state
-from .errors import HttpError
-from .openapi import ref, responses
-from .routing import add_route
+from actions_core.actions import Actions
+from actions_core.events import UsageBucket, UsageGroup, UsageReport
+from actions_core.server.apikeys import ApiKeyStore
+from actions_core.server.auth import Principal
+from actions_core.server.deps import CALLER, SPACE, server_state
+from actions_core.server.errors import HttpError
+from actions_core.server.openapi import ref, responses
+from actions_core.server.routing import add_route
+from actions_core.settings import parse_duration
 
 __all__ = ["UsageQuery", "parse_usage_query", "router", "usage_report"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from actions_core.store import (
+from actions_core._store import (
     MIGRATIONS,
     current_version,
     metadata,
@@ -32,7 +32,7 @@ def test_migrating_again_applies_nothing(tmp_path):
 
 
 def test_only_pending_migrations_run_on_an_older_database(tmp_path, monkeypatch):
-    from actions_core.store import migrations
+    from actions_core._store import migrations
 
     url = sqlite_url(tmp_path / "db.sqlite3")
     engine = open_engine(url)

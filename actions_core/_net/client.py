@@ -52,10 +52,10 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
-from .network import NetworkPolicy
-from .network_errors import ResponseTooLargeError
-from .ssrf import AddressGuard
-from .tls import TlsOptions
+from actions_core._net.errors import ResponseTooLargeError
+from actions_core._net.policy import NetworkPolicy
+from actions_core._net.ssrf import AddressGuard
+from actions_core._net.tls import TlsOptions
 
 __all__ = ["HttpClient", "PolicySession", "ResponseTooLargeError"]
 
@@ -618,7 +618,7 @@ class HttpClient:
           Kibana's ``maxContentLength`` does not apply to stream responses either.
 
         Raises :class:`~actions_core.HostNotAllowedError` (``allowedHosts``, also for redirect
-        hops), :class:`~actions_core.ssrf.AddressNotAllowedError` (SSRF guard), and requests'
+        hops), :class:`~actions_core._net.ssrf.AddressNotAllowedError` (SSRF guard), and requests'
         own exceptions (``Timeout``, ``ConnectionError``, ``SSLError``...) unchanged.
         """
         return self.session(tls=tls).request(

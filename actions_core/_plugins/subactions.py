@@ -10,11 +10,11 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from .action_type import ActionType
-from .context import ExecutionContext
-from .errors import RegistrationError
-from .result import ExecutionError
-from .validation import SchemaValidationError, check_schema, validate
+from actions_core._plugins.action_type import ActionType
+from actions_core._run.context import ExecutionContext
+from actions_core._run.result import ExecutionError
+from actions_core._run.validation import SchemaValidationError, check_schema, validate
+from actions_core.errors import RegistrationError
 
 __all__ = ["SubActionConnector", "sub_action", "sub_action_type"]
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: importing these pulls in requests, urllib3 and ssl
-    from .http import HttpClient
-    from .network import NetworkPolicy
+    from actions_core._net.client import HttpClient
+    from actions_core._net.policy import NetworkPolicy
 
 __all__ = ["ExecutionContext", "TokenUsage", "ValidationContext"]
 

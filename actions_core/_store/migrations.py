@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from .tables import schema_migrations
+from actions_core._store.tables import schema_migrations
 
 Migration = Callable[[sa.Connection], None]
 

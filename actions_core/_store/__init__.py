@@ -6,8 +6,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .migrations import MIGRATIONS, current_version, migrate
-from .tables import connectors, events, metadata
+from actions_core._store.migrations import MIGRATIONS, current_version, migrate
+from actions_core._store.tables import connectors, events, metadata
 
 __all__ = [
     "MIGRATIONS",

@@ -19,8 +19,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import schema_cache
-from .errors import ValidationError
+from actions_core._run import schema_cache
+from actions_core.errors import ValidationError
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator

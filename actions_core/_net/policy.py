@@ -12,14 +12,14 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .custom_hosts import CustomHost, canonical_url
-from .network_errors import HostNotAllowedError
-from .proxy import proxy_url_problem, redact_url, uses_proxy
-from .ssrf import AddressGuard, normalize_host
-from .tls import TlsOptions, TlsSettings, check_verification_mode
+from actions_core._net.custom_hosts import CustomHost, canonical_url
+from actions_core._net.errors import HostNotAllowedError
+from actions_core._net.proxy import proxy_url_problem, redact_url, uses_proxy
+from actions_core._net.ssrf import AddressGuard, normalize_host
+from actions_core._net.tls import TlsOptions, TlsSettings, check_verification_mode
 
 if TYPE_CHECKING:
-    from .settings import ActionsSettings
+    from actions_core.settings import ActionsSettings
 
 __all__ = ["HostNotAllowedError", "NetworkPolicy", "hostname_of"]
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .context import ExecutionContext, ValidationContext
+from actions_core._run.context import ExecutionContext, ValidationContext
 
 __all__ = ["FEATURE_IDS", "ActionType"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import ActionsError, ForbiddenError
+from actions_core.errors import ActionsError, ForbiddenError
 
 __all__ = ["AddressNotAllowedError", "HostNotAllowedError", "ResponseTooLargeError"]
 

@@ -18,18 +18,18 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .context import ExecutionContext, ValidationContext
-from .errors import ActionsError, ValidationError
-from .result import ActionResult, ExecutionError
-from .validation import validate
+from actions_core._run.context import ExecutionContext, ValidationContext
+from actions_core._run.result import ActionResult, ExecutionError
+from actions_core._run.validation import validate
+from actions_core.errors import ActionsError, ValidationError
 
 if TYPE_CHECKING:
-    from .action_type import ActionType
-    from .connectors import ConnectorsClient, ResolvedConnector
-    from .events import EventLog
-    from .http import HttpClient
-    from .network import NetworkPolicy
-    from .registry import ActionTypeRegistry
+    from actions_core._net.client import HttpClient
+    from actions_core._net.policy import NetworkPolicy
+    from actions_core._plugins.action_type import ActionType
+    from actions_core._plugins.registry import ActionTypeRegistry
+    from actions_core.connectors import ConnectorsClient, ResolvedConnector
+    from actions_core.events import EventLog
 
 __all__ = ["ExecutionStream", "Executor"]
 
@@ -148,7 +148,7 @@ class Executor:
                 retry=False,
                 error_source="user",
             )
-        from .connectors import validate_connector_values
+        from actions_core.connectors import validate_connector_values
 
         try:
             validated = resolved.validated.get(action_type.id)

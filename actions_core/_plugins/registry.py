@@ -12,9 +12,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import replace
 
-from .action_type import FEATURE_IDS, ActionType
-from .errors import ActionTypeDisabledError, RegistrationError, ValidationError
-from .validation import check_schema
+from actions_core._plugins.action_type import FEATURE_IDS, ActionType
+from actions_core._run.validation import check_schema
+from actions_core.errors import ActionTypeDisabledError, RegistrationError, ValidationError
 
 __all__ = ["ID_PATTERN", "ActionTypeRegistry"]
 

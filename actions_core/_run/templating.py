@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import mustache
+from actions_core._js import mustache
 
 if TYPE_CHECKING:
-    from .registry import ActionTypeRegistry
+    from actions_core._plugins.registry import ActionTypeRegistry
 
 __all__ = ["ESCAPE_MODES", "render_parameter_templates", "render_template"]
 

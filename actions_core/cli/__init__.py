@@ -22,12 +22,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
-from .actions import Actions
-from .connectors import Connector
-from .errors import ActionsError, ConfigError, ConflictError, NotFoundError
-from .events import Event, UsageBucket, UsageGroup, UsageReport
-from .result import ActionResult
+from actions_core import __version__
+from actions_core._run.result import ActionResult
+from actions_core.actions import Actions
+from actions_core.connectors import Connector
+from actions_core.errors import ActionsError, ConfigError, ConflictError, NotFoundError
+from actions_core.events import Event, UsageBucket, UsageGroup, UsageReport
 
 __all__ = ["build_actions", "cli", "main"]
 
@@ -653,7 +653,7 @@ def serve_command(
     state: _State, host: str | None, port: int | None, public_base_url: str | None
 ) -> None:
     """Run the Kibana-compatible HTTP service (connector API, usage dashboard)."""
-    from .server.serve import serve
+    from actions_core.server.serve import serve
 
     actions = state.actions
     server = actions.settings.actions.server
@@ -667,7 +667,7 @@ def serve_command(
 
 
 def _api_keys(state: _State) -> Any:
-    from .server.apikeys import ApiKeyStore
+    from actions_core.server.apikeys import ApiKeyStore
 
     return ApiKeyStore(state.actions.engine)
 
@@ -729,7 +729,7 @@ def users_group() -> None:
 @users_group.command("hash-password")
 def hash_password_command() -> None:
     """Print a passwordHash for server.users (asks for the password, or reads one line)."""
-    from .server.passwords import hash_password
+    from actions_core.server.passwords import hash_password
 
     password = _ask_secret("Password", required=True)
     click.echo(hash_password(password))

@@ -16,8 +16,8 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
-from .errors import ActionsError, PluginError, RegistrationError
+from actions_core._plugins import hookspecs
+from actions_core.errors import ActionsError, PluginError, RegistrationError
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -18,7 +18,7 @@ from typing import Any
 
 from urllib3.util.connection import _set_socket_options, allowed_gai_family
 
-from .network_errors import AddressNotAllowedError
+from actions_core._net.errors import AddressNotAllowedError
 
 __all__ = [
     "AddressGuard",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from requests.certs import where as default_ca_bundle
 from urllib3.util.ssl_ import create_urllib3_context
 
-from .errors import ValidationError
+from actions_core.errors import ValidationError
 
 __all__ = ["VERIFICATION_MODES", "TlsOptions", "TlsSettings", "ssl_context"]
 
