@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from actions_core._run.context import ExecutionContext, ValidationContext
 from actions_core._run.result import ActionResult, ExecutionError
-from actions_core._run.validation import validate
+from actions_core._run.validation import validate, validate_connector_values
 from actions_core.errors import ActionsError, ValidationError
 
 if TYPE_CHECKING:
@@ -148,8 +148,6 @@ class Executor:
                 retry=False,
                 error_source="user",
             )
-        from actions_core.connectors import validate_connector_values
-
         try:
             validated = resolved.validated.get(action_type.id)
             if validated is None:
