@@ -296,7 +296,7 @@ def test_the_architecture_document_describes_every_part() -> None:
     missing = []
     for part in [*RULES, *PLUGIN_TREES]:
         name = {"__init__": "__init__.py", "__main__": "__main__.py"}.get(part, part)
-        if f"**`{name}/`**" not in text and f"**`{name}.py`**" not in text:
-            if f"**`{name}`**" not in text:
-                missing.append(part)
+        headings = (f"**`{name}/`**", f"**`{name}.py`**", f"**`{name}`**")
+        if not any(heading in text for heading in headings):
+            missing.append(part)
     assert missing == [], f"docs/architecture.md has no paragraph for {missing}"
