@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -122,7 +122,6 @@ class Actions:
         self._executor = Executor(
             self.registry, self.connectors, self.events, self.http, self.network
         )
-        self.public_base_url = options.server.publicBaseUrl
 
     @property
     def engine(self) -> Any:
@@ -130,13 +129,17 @@ class Actions:
         return self._engine
 
     @property
-    def public_base_url(self) -> str | None:
-        """Where the HTTP service is reachable; executors see dashboard URLs built from it."""
-        return self._executor.public_base_url
+    def dashboard_url(self) -> Callable[[str, str], str | None] | None:
+        """``(connector_id, space_id) -> URL`` of a connector's token-usage page, or None.
 
-    @public_base_url.setter
-    def public_base_url(self, value: str | None) -> None:
-        self._executor.public_base_url = value
+        Executors see its answer as ``ctx.dashboard_url``. The core does not know where that
+        page is: the HTTP service sets this when it is built over these ``Actions``.
+        """
+        return self._executor.dashboard_url
+
+    @dashboard_url.setter
+    def dashboard_url(self, value: Callable[[str, str], str | None] | None) -> None:
+        self._executor.dashboard_url = value
 
     def __repr__(self) -> str:
         return f"Actions(data_dir={str(self.data_dir)!r}, types={len(self.registry.list())})"

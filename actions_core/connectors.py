@@ -1,28 +1,43 @@
-"""Connectors: create, read, update and delete, with Kibana's rules.
+"""Connectors: the public model and the service behind ``actions.connectors``.
 
 Stored connectors live in the store, their secrets encrypted; preconfigured ones come from the
 settings, are read-only and visible in every space. Every write validates config, secrets and the
 connector as a whole before anything is written, so a refused request leaves no trace.
+
+The ideas the service is built from live each in its own place: Kibana's id rules and the resolve
+cache in :mod:`actions_core._connectors`, the SQL in :mod:`actions_core._store.connectors`,
+sealing secrets to their connector and key rotation in :mod:`actions_core.secrets`, and the
+validation of a connector's values in :mod:`actions_core._run.validation`.
 """
 
 from __future__ import annotations
 
-import re
-import time
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from actions_core._plugins.action_type import ActionType
+from actions_core._connectors.cache import RESOLVE_CACHE_TTL, ResolveCache, ResolvedConnector
+from actions_core._connectors.ids import (
+    DEFAULT_SPACE,
+    check_connector_id,
+    check_name,
+    check_space_id,
+)
 from actions_core._run.context import ValidationContext
-from actions_core._run.validation import validate
-from actions_core._store import connectors as table
-from actions_core.errors import ConfigError, ConflictError, NotFoundError, ValidationError
-from actions_core.secrets import SecretBox, SecretsUnavailable
+from actions_core._run.validation import validate_connector_values
+from actions_core._store.connectors import ConnectorRows
+from actions_core.errors import ConflictError, NotFoundError, ValidationError
+from actions_core.secrets import (
+    SecretBox,
+    SecretsUnavailable,
+    open_connector_secrets,
+    rotate_connector_secrets,
+    seal_connector_secrets,
+)
 
 if TYPE_CHECKING:
     from actions_core._net.policy import NetworkPolicy
@@ -30,10 +45,6 @@ if TYPE_CHECKING:
     from actions_core.settings import PreconfiguredConnector
 
 __all__ = ["Connector", "ConnectorsClient", "validate_connector_values"]
-
-DEFAULT_SPACE = "default"
-_ID = re.compile(r"^[a-z0-9-]+$")
-_SPACE = re.compile(r"^[a-z0-9_-]{1,100}$")
 
 
 @dataclass(frozen=True)
@@ -69,124 +80,17 @@ class Connector:
         return body
 
 
-@dataclass(frozen=True, repr=False)
-class ResolvedConnector:
-    """A connector with its raw config and decrypted secrets, for the executor only."""
-
-    connector: Connector
-    config: dict[str, Any]
-    secrets: dict[str, Any] | None
-    secrets_problem: str | None
-    #: Validated ``(config, secrets)`` per type id, filled by the executor: a cached connector
-    #: is validated once, not on every execution (the values and the policy are fixed).
-    validated: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(
-        default_factory=dict, compare=False
-    )
-
-
-def _prefixed(prefix: str, err: Exception) -> ValidationError:
-    problems = getattr(err, "problems", None) or []
-    message = getattr(err, "message", None) or str(err)
-    return ValidationError(f"{prefix}: {message}", problems)
-
-
-def validate_connector_values(
-    action_type: ActionType,
-    config: Any,
-    secrets: Any,
-    ctx: ValidationContext,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Schema then custom checks for config, secrets and the pair; returns the validated values.
-
-    Raises :class:`ValidationError` with Kibana's prefixes (``error validating connector type
-    config: ...``) and every problem found in that part.
-    """
-    config = _validate_part(
-        "config", action_type.config_schema, action_type.validate_config, config, ctx
-    )
-    secrets = _validate_part(
-        "secrets", action_type.secrets_schema, action_type.validate_secrets, secrets, ctx
-    )
-    if action_type.validate_connector is not None:
-        try:
-            problem = action_type.validate_connector(config, secrets, ctx)
-        except Exception as err:
-            problem = getattr(err, "message", None) or str(err)
-        if problem:
-            raise ValidationError(f"error validating action type connector: {problem}")
-    return config, secrets
-
-
-def _validate_part(
-    part: str,
-    schema: Mapping[str, Any],
-    custom: Callable[[dict[str, Any], ValidationContext], dict[str, Any] | None] | None,
-    value: Any,
-    ctx: ValidationContext,
-) -> dict[str, Any]:
-    """Schema first, then the type's own check; any failure is prefixed the way Kibana does."""
-    try:
-        value = validate(schema, value, secret=part == "secrets")
-        if custom is not None:
-            value = custom(value, ctx) or value
-    except Exception as err:
-        raise _prefixed(f"error validating connector type {part}", err) from None
-    return value
-
-
-def check_connector_id(connector_id: Any) -> None:
-    if not isinstance(connector_id, str) or connector_id == "":
-        raise ValidationError("Connector ID is required.", [("id", "is required")])
-    if len(connector_id) > 36:
-        raise ValidationError(
-            "Connector ID must be 36 characters or less.", [("id", "longer than 36 characters")]
-        )
-    if not _ID.match(connector_id):
-        raise ValidationError(
-            "Connector ID must contain only lowercase letters, numbers, and hyphens.",
-            [("id", "invalid characters")],
-        )
-
-
-def check_space_id(space_id: Any) -> None:
-    if not isinstance(space_id, str) or not _SPACE.match(space_id):
-        raise ValidationError(
-            f"Space ID {space_id!r} is invalid: use 1-100 lowercase letters, digits, '_' or '-'.",
-            [("space_id", "invalid")],
-        )
-
-
-def _check_name(name: Any) -> str:
-    if not isinstance(name, str):
-        raise ValidationError(
-            f"[name]: expected value of type [string] but got [{type(name).__name__}]",
-            [("name", "expected a string")],
-        )
-    if not name.strip():
-        raise ValidationError(
-            f"[name]: value has length [{len(name)}] but it must not be empty or only whitespace.",
-            [("name", "empty")],
-        )
-    return name
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-#: Seconds a resolved stored connector is reused by ``resolve`` (see ConnectorsClient).
-RESOLVE_CACHE_TTL = 1.0
 
 
 class ConnectorsClient:
     """``actions.connectors``: the CRUD half of the Python API.
 
     ``resolve`` (the executor's lookup) keeps resolved stored connectors, decrypted secrets
-    included, in memory for ``cache_ttl`` seconds: a row read and an AES-GCM decryption per
-    execution were the largest framework cost of a run. Writes through this client (create,
-    update, delete, key rotation) drop the cached entries at once; writes by other processes
-    on the same database are seen within ``cache_ttl``. The cache lives in this object only:
-    it is never serialised or logged (``ResolvedConnector`` has no repr of its values).
+    included, in memory for ``cache_ttl`` seconds (see :mod:`actions_core._connectors.cache`).
+    Writes through this client (create, update, delete, key rotation) drop the cached entries at
+    once; writes by other processes on the same database are seen within ``cache_ttl``.
     """
 
     def __init__(
@@ -197,21 +101,26 @@ class ConnectorsClient:
         network: NetworkPolicy,
         preconfigured: Mapping[str, PreconfiguredConnector],
     ) -> None:
-        self._engine = engine
+        self._rows = ConnectorRows(engine)
         self._registry = registry
         self._box = secret_box
         self._network = network
         self._preconfigured = dict(preconfigured)
-        self.cache_ttl = RESOLVE_CACHE_TTL
-        self._resolved: dict[tuple[str, str], tuple[float, ResolvedConnector]] = {}
+        self._cache = ResolveCache(RESOLVE_CACHE_TTL)
         self._resolved_preconfigured: dict[str, ResolvedConnector] = {}
+
+    @property
+    def cache_ttl(self) -> float:
+        """Seconds a resolved stored connector is reused (0 turns the cache off)."""
+        return self._cache.ttl
+
+    @cache_ttl.setter
+    def cache_ttl(self, value: float) -> None:
+        self._cache.ttl = value
 
     def invalidate(self, id: str | None = None, *, space_id: str = DEFAULT_SPACE) -> None:
         """Forget cached resolutions: of one connector, or (``id=None``) of all."""
-        if id is None:
-            self._resolved.clear()
-        else:
-            self._resolved.pop((space_id, id), None)
+        self._cache.drop(space_id, id)
 
     # --- reads ---
 
@@ -219,7 +128,7 @@ class ConnectorsClient:
         check_space_id(space_id)
         if id in self._preconfigured:
             return self._preconfigured_connector(id)
-        row = self._row(id, space_id)
+        row = self._rows.get(space_id, id)
         if row is None:
             raise NotFoundError(f"Saved object [action/{id}] not found")
         return self._from_row(row)
@@ -227,8 +136,7 @@ class ConnectorsClient:
     def list(self, *, space_id: str = DEFAULT_SPACE) -> list[Connector]:
         """Stored connectors of the space plus every preconfigured one, sorted by name."""
         check_space_id(space_id)
-        with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(table).where(table.c.space_id == space_id)).all()
+        rows = self._rows.in_space(space_id)
         found = [self._preconfigured_connector(cid) for cid in self._preconfigured]
         found += [self._from_row(row) for row in rows]
         return sorted(found, key=lambda c: (c.name.casefold(), c.name, c.id))
@@ -254,32 +162,27 @@ class ConnectorsClient:
             if id in self._preconfigured:
                 raise ValidationError(f"This {id} already exists in a preconfigured action.")
         connector_id = id or str(uuid.uuid4())
-        name = _check_name(name)
+        name = check_name(name)
         action_type = self._registry.get(connector_type_id)
         ctx = ValidationContext(connector_type_id, self._network, connector_id)
         config_v, secrets_v = validate_connector_values(
             action_type, _plain(config, "config"), _plain(secrets, "secrets"), ctx
         )
         self._registry.ensure_enabled(connector_type_id)
-        token = self._seal(secrets_v, space_id, connector_id, connector_type_id)
-        now = _now()
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(
-                    table.insert().values(
-                        space_id=space_id,
-                        id=connector_id,
-                        action_type_id=connector_type_id,
-                        name=name,
-                        config=config_v,
-                        secrets=token,
-                        created_at=now,
-                        updated_at=now,
-                        version=1,
-                    )
-                )
-        except sa.exc.IntegrityError:
-            raise ConflictError(f"Saved object [action/{connector_id}] conflict") from None
+        token = seal_connector_secrets(
+            self._box, secrets_v, space_id=space_id, id=connector_id, type_id=connector_type_id
+        )
+        inserted = self._rows.insert(
+            space_id=space_id,
+            id=connector_id,
+            action_type_id=connector_type_id,
+            name=name,
+            config=config_v,
+            secrets=token,
+            now=_now(),
+        )
+        if not inserted:
+            raise ConflictError(f"Saved object [action/{connector_id}] conflict")
         self.invalidate(connector_id, space_id=space_id)
         return Connector(connector_id, name, connector_type_id, config_v, space_id=space_id)
 
@@ -300,10 +203,10 @@ class ConnectorsClient:
         check_space_id(space_id)
         if id in self._preconfigured:
             raise ValidationError(f"Preconfigured action {id} can not be updated.")
-        row = self._row(id, space_id)
+        row = self._rows.get(space_id, id)
         if row is None:
             raise NotFoundError(f"Saved object [action/{id}] not found")
-        new_name = row.name if name is None else _check_name(name)
+        new_name = row.name if name is None else check_name(name)
         new_config = row.config if config is None else _plain(config, "config")
         if secrets is None:
             new_secrets = self._open_stored(row)
@@ -318,36 +221,28 @@ class ConnectorsClient:
         action_type = self._registry.get(row.action_type_id)
         ctx = ValidationContext(row.action_type_id, self._network, id)
         config_v, secrets_v = validate_connector_values(action_type, new_config, new_secrets, ctx)
-        token = self._seal(secrets_v, space_id, id, row.action_type_id)
-        with self._engine.begin() as conn:
-            result = conn.execute(
-                table.update()
-                .where(
-                    (table.c.space_id == space_id)
-                    & (table.c.id == id)
-                    & (table.c.version == row.version)
-                )
-                .values(
-                    name=new_name,
-                    config=config_v,
-                    secrets=token,
-                    updated_at=_now(),
-                    version=row.version + 1,
-                )
-            )
+        token = seal_connector_secrets(
+            self._box, secrets_v, space_id=space_id, id=id, type_id=row.action_type_id
+        )
+        updated = self._rows.update(
+            space_id,
+            id,
+            version=row.version,
+            name=new_name,
+            config=config_v,
+            secrets=token,
+            now=_now(),
+        )
         self.invalidate(id, space_id=space_id)
-        if result.rowcount != 1:
+        if not updated:
             raise ConflictError(f"Saved object [action/{id}] conflict: it was changed concurrently")
         return Connector(id, new_name, row.action_type_id, config_v, space_id=space_id)
 
     def delete(self, id: str, *, space_id: str = DEFAULT_SPACE) -> None:
         check_space_id(space_id)
-        with self._engine.begin() as conn:
-            result = conn.execute(
-                table.delete().where((table.c.space_id == space_id) & (table.c.id == id))
-            )
+        deleted = self._rows.delete(space_id, id)
         self.invalidate(id, space_id=space_id)
-        if result.rowcount == 0:
+        if not deleted:
             if id in self._preconfigured:
                 raise ValidationError(f"Preconfigured action {id} is not allowed to delete.")
             raise NotFoundError(f"Saved object [action/{id}] not found")
@@ -366,82 +261,40 @@ class ConnectorsClient:
                 )
                 self._resolved_preconfigured[id] = resolved
             return resolved
-        key = (space_id, id)
-        cached = self._resolved.get(key)
-        now = time.monotonic()
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self._cache.get(space_id, id)
+        if cached is not None:
+            return cached
         check_space_id(space_id)
-        row = self._row(id, space_id)
+        row = self._rows.get(space_id, id)
         if row is None:
-            self._resolved.pop(key, None)
+            self._cache.drop(space_id, id)
             raise NotFoundError(f"Saved object [action/{id}] not found")
         problem = None
         try:
-            secrets = self._decrypt(row)
+            secrets: dict[str, Any] | None = self._decrypt(row)
         except SecretsUnavailable as err:
             secrets, problem = None, str(err)
         connector = self._from_row(row, missing=secrets is None)
         resolved = ResolvedConnector(connector, dict(row.config), secrets, problem)
-        if self.cache_ttl > 0:
-            self._resolved[key] = (now + self.cache_ttl, resolved)
+        self._cache.put(space_id, id, resolved)
         return resolved
 
     def rotate_secrets(self) -> dict[str, int]:
-        """Re-encrypt every stored secret with the current key.
+        """Re-encrypt every stored secret with the current key (see ``secrets``).
 
         Rows that no configured key can decrypt are left untouched and counted as ``failed``.
         """
-        counts = {"total": 0, "reencrypted": 0, "unchanged": 0, "failed": 0}
         self.invalidate()
-        with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(table)).all()
-        for row in rows:
-            counts["total"] += 1
-            if row.secrets is None:
-                counts["unchanged"] += 1
-                continue
-            try:
-                value = self._decrypt(row)
-            except SecretsUnavailable:
-                counts["failed"] += 1
-                continue
-            if self._box.key_id_of(row.secrets) == self._box.current_key_id:
-                counts["unchanged"] += 1
-                continue
-            token = self._seal(value, row.space_id, row.id, row.action_type_id)
-            with self._engine.begin() as conn:
-                conn.execute(
-                    table.update()
-                    .where((table.c.space_id == row.space_id) & (table.c.id == row.id))
-                    .values(secrets=token)
-                )
-            counts["reencrypted"] += 1
-        self.invalidate()
-        return counts
+        try:
+            return rotate_connector_secrets(self._box, self._rows)
+        finally:
+            self.invalidate()
 
     # --- helpers ---
 
-    def _row(self, id: str, space_id: str) -> sa.Row | None:
-        with self._engine.connect() as conn:
-            return conn.execute(_SELECT_ONE, {"space_id": space_id, "id": id}).first()
-
-    def _aad(self, space_id: str, id: str, type_id: str) -> dict[str, str]:
-        return {"space": space_id, "id": id, "type": type_id}
-
-    def _seal(self, secrets: dict[str, Any], space_id: str, id: str, type_id: str) -> str | None:
-        if not secrets and not self._box.has_key:
-            return None
-        try:
-            return self._box.encrypt(secrets, aad=self._aad(space_id, id, type_id))
-        except SecretsUnavailable as err:
-            raise ConfigError(f"cannot store the connector's secrets: {err}") from None
-
     def _decrypt(self, row: sa.Row) -> dict[str, Any]:
-        if row.secrets is None:
-            return {}
-        return self._box.decrypt(
-            row.secrets, aad=self._aad(row.space_id, row.id, row.action_type_id)
+        return open_connector_secrets(
+            self._box, row.secrets, space_id=row.space_id, id=row.id, type_id=row.action_type_id
         )
 
     def _open_stored(self, row: sa.Row) -> dict[str, Any] | None:
@@ -473,12 +326,6 @@ class ConnectorsClient:
             is_missing_secrets=None,
             space_id=None,
         )
-
-
-# Built once: the hot path of every execution should not rebuild the same SQL expression.
-_SELECT_ONE = sa.select(table).where(
-    (table.c.space_id == sa.bindparam("space_id")) & (table.c.id == sa.bindparam("id"))
-)
 
 
 def _plain(value: Mapping[str, Any] | None, field: str) -> Any:

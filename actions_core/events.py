@@ -1,5 +1,8 @@
 """The event log: ``execute-start`` / ``execute`` records and token-usage queries.
 
+The SQL is :mod:`actions_core._store.events`; this module owns the records, the writer thread
+and the usage report types.
+
 Records are handed to a background writer that inserts them in batches, so writing the log costs
 an execution a queue put instead of a transaction. Queries flush first, so a caller always reads
 its own writes; ``close()`` (and interpreter exit) flushes what is left.
@@ -19,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from actions_core._store import events as table
+from actions_core._store.events import COLUMNS, EventRows
 
 __all__ = ["Event", "EventLog", "UsageBucket", "UsageGroup", "UsageReport"]
 
@@ -29,7 +32,7 @@ _LINGER = 0.02  # seconds the writer waits to fill a batch
 _FLUSH = {"__marker__": "flush"}
 _STOP = {"__marker__": "stop"}
 _open_logs: weakref.WeakSet[EventLog] = weakref.WeakSet()
-_COLUMNS = frozenset(c.name for c in table.columns if c.name != "id")
+_COLUMNS = COLUMNS
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ class UsageReport:
 
 class EventLog:
     def __init__(self, engine: sa.Engine) -> None:
-        self._engine = engine
+        self._rows = EventRows(engine)
         self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._pending = 0
         self._cond = threading.Condition()
@@ -203,8 +206,7 @@ class EventLog:
     def _insert(self, batch: list[dict[str, Any]]) -> None:
         for attempt in range(5):
             try:
-                with self._engine.begin() as conn:
-                    conn.execute(table.insert(), batch)
+                self._rows.insert(batch)
                 break
             except sa.exc.OperationalError as err:  # e.g. database locked for too long
                 _log.warning("event log write failed (attempt %d): %s", attempt + 1, err)
@@ -227,15 +229,9 @@ class EventLog:
     ) -> list[Event]:
         """Newest first."""
         self.flush()
-        query = sa.select(table).order_by(table.c.timestamp_ms.desc(), table.c.id.desc())
-        if connector_id is not None:
-            query = query.where(table.c.connector_id == connector_id)
-        if space_id is not None:
-            query = query.where(table.c.space_id == space_id)
-        if action is not None:
-            query = query.where(table.c.action == action)
-        with self._engine.connect() as conn:
-            rows = conn.execute(query.limit(max(1, int(limit)))).all()
+        rows = self._rows.recent(
+            connector_id=connector_id, space_id=space_id, action=action, limit=limit
+        )
         return [_event(row) for row in rows]
 
     def usage(
@@ -254,53 +250,25 @@ class EventLog:
         """
         self.flush()
         interval_ms = max(1, int(interval_seconds)) * 1000
-        bucket = table.c.timestamp_ms // interval_ms
-        conditions = [table.c.action == "execute", table.c.total_tokens.is_not(None)]
-        if connector_id is not None:
-            conditions.append(table.c.connector_id == connector_id)
-        if space_id is not None:
-            conditions.append(table.c.space_id == space_id)
-        if user is not None:
-            conditions.append(table.c.user == user)
-        if start is not None:
-            conditions.append(table.c.timestamp_ms >= int(start.timestamp() * 1000))
-        if end is not None:
-            conditions.append(table.c.timestamp_ms < int(end.timestamp() * 1000))
-        estimated = sa.case((table.c.usage_estimated.is_(True), table.c.total_tokens), else_=0)
-        sums = (
-            sa.func.count().label("executions"),
-            sa.func.sum(table.c.prompt_tokens).label("prompt"),
-            sa.func.sum(table.c.completion_tokens).label("completion"),
-            sa.func.sum(table.c.total_tokens).label("total"),
-            sa.func.sum(estimated).label("estimated"),
+        rows = self._rows.usage(
+            interval_ms=interval_ms,
+            connector_id=connector_id,
+            start=start,
+            end=end,
+            space_id=space_id,
+            user=user,
         )
-        buckets_query = (
-            sa.select(bucket.label("bucket"), *sums)
-            .where(*conditions)
-            .group_by(bucket)
-            .order_by(bucket)
-        )
-        models_query = (
-            sa.select(table.c.model.label("key"), *sums).where(*conditions).group_by(table.c.model)
-        )
-        users_query = (
-            sa.select(table.c.user.label("key"), *sums).where(*conditions).group_by(table.c.user)
-        )
-        with self._engine.connect() as conn:
-            rows = conn.execute(buckets_query).all()
-            report_models = [_group(row) for row in conn.execute(models_query)]
-            report_users = [_group(row) for row in conn.execute(users_query)]
         report = UsageReport(connector_id, int(interval_seconds))
-        for row in rows:
+        for row in rows.buckets:
             report.buckets.append(
                 UsageBucket(
                     start=datetime.fromtimestamp(row.bucket * interval_ms / 1000, UTC),
                     **_sums(row),
                 )
             )
-        report.models = sorted(report_models, key=_largest_first)
+        report.models = sorted((_group(row) for row in rows.models), key=_largest_first)
         report.by_model = {(group.key or "unknown"): group.total_tokens for group in report.models}
-        report.users = sorted(report_users, key=_largest_first)
+        report.users = sorted((_group(row) for row in rows.users), key=_largest_first)
         return report
 
 

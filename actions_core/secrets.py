@@ -16,7 +16,7 @@ import secrets as _random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -31,6 +31,9 @@ __all__ = [
     "SecretBox",
     "SecretsUnavailable",
     "load_or_create_key_file",
+    "open_connector_secrets",
+    "rotate_connector_secrets",
+    "seal_connector_secrets",
 ]
 
 MIN_KEY_LENGTH = 32
@@ -157,3 +160,66 @@ def load_or_create_key_file(data_dir: Path) -> str:
         path,
     )
     return key
+
+
+# --- connector rows: secrets sealed to their connector, and key rotation -----------------------
+
+
+def _connector_aad(space_id: str, id: str, type_id: str) -> dict[str, str]:
+    return {"space": space_id, "id": id, "type": type_id}
+
+
+def seal_connector_secrets(
+    box: SecretBox, secrets: dict[str, Any], *, space_id: str, id: str, type_id: str
+) -> str | None:
+    """The stored form of a connector's secrets, bound to (space, id, type).
+
+    Empty secrets need no key (``None`` is stored); any other value without a configured key is
+    a :class:`ConfigError`, raised before anything is written.
+    """
+    if not secrets and not box.has_key:
+        return None
+    try:
+        return box.encrypt(secrets, aad=_connector_aad(space_id, id, type_id))
+    except SecretsUnavailable as err:
+        raise ConfigError(f"cannot store the connector's secrets: {err}") from None
+
+
+def open_connector_secrets(
+    box: SecretBox, token: str | None, *, space_id: str, id: str, type_id: str
+) -> dict[str, Any]:
+    """The secrets of a stored row; raises :class:`SecretsUnavailable` when no key opens them."""
+    if token is None:
+        return {}
+    return box.decrypt(token, aad=_connector_aad(space_id, id, type_id))
+
+
+class _ConnectorRowsLike(Protocol):
+    def all(self) -> list[Any]: ...
+
+    def set_secrets(self, space_id: str, id: str, secrets: str | None) -> None: ...
+
+
+def rotate_connector_secrets(box: SecretBox, rows: _ConnectorRowsLike) -> dict[str, int]:
+    """Re-encrypt every stored connector's secrets with the current key.
+
+    Rows that no configured key can decrypt are left untouched and counted as ``failed``.
+    """
+    counts = {"total": 0, "reencrypted": 0, "unchanged": 0, "failed": 0}
+    for row in rows.all():
+        counts["total"] += 1
+        if row.secrets is None:
+            counts["unchanged"] += 1
+            continue
+        where = {"space_id": row.space_id, "id": row.id, "type_id": row.action_type_id}
+        try:
+            value = open_connector_secrets(box, row.secrets, **where)
+        except SecretsUnavailable:
+            counts["failed"] += 1
+            continue
+        if box.key_id_of(row.secrets) == box.current_key_id:
+            counts["unchanged"] += 1
+            continue
+        rows.set_secrets(row.space_id, row.id, seal_connector_secrets(box, value, **where))
+        counts["reencrypted"] += 1
+    return counts

@@ -228,7 +228,7 @@ def event_log_cost(count: int) -> dict[str, float]:
 
 
 def _event_columns() -> list[str]:
-    from actions_core._store import events as table
+    from actions_core._store.tables import events as table
 
     return [c.name for c in table.columns if c.name != "id"]
 
@@ -239,7 +239,7 @@ def _insert_batch(actions: Any, rows: list[dict[str, Any]]) -> None:
     if write is not None:
         write(rows)
         return
-    from actions_core._store import events as table
+    from actions_core._store.tables import events as table
 
     with actions.engine.begin() as conn:
         conn.execute(table.insert(), rows)

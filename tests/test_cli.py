@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 
 import actions_core
 import actions_core.cli as cli_module
+import actions_core.cli._input as cli_input
 from actions_core import Actions, ExecutionError
 from actions_core.cli import cli
 from tests.support import KEY, TypesPlugin
@@ -294,7 +295,7 @@ def test_prompt_secrets_reads_one_line_per_secret_when_stdin_is_not_a_terminal(
 def test_prompt_secrets_uses_hidden_prompts_on_a_terminal(
     run, test_types, data_dir, monkeypatch
 ) -> None:
-    monkeypatch.setattr(cli_module, "_stdin_is_tty", lambda: True)
+    monkeypatch.setattr(cli_input, "_stdin_is_tty", lambda: True)
     result = ok(run(*PROMPTED_VAULT, input=f"{SECRET}\nacme\n"))
     assert "API token" in result.stderr and "org (optional)" in result.stderr
     assert stored_secrets(data_dir, "v") == {"token": SECRET, "org": "acme"}

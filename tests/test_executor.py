@@ -316,7 +316,8 @@ def test_a_client_side_framework_error_in_the_executor_is_not_retried(make_actio
     assert (result.retry, result.error_source) == (False, "user")
 
 
-def test_executors_see_the_dashboard_url_once_the_service_address_is_known(make_actions):
+def test_executors_see_the_dashboard_url_once_the_service_tells_it(make_actions):
+    """The core does not know the service's routes: whoever does sets ``dashboard_url``."""
     seen = []
 
     def spy(ctx):
@@ -324,7 +325,7 @@ def test_executors_see_the_dashboard_url_once_the_service_address_is_known(make_
 
     actions, cid = setup(make_actions, spy)
     actions.execute(cid, {"text": "x"})
-    actions.public_base_url = "http://127.0.0.1:5601/"
+    actions.dashboard_url = lambda connector_id, space_id: f"http://svc/{space_id}/{connector_id}"
     actions.execute(cid, {"text": "x"})
     actions.connectors.create(
         connector_type_id=".echo",
@@ -337,6 +338,6 @@ def test_executors_see_the_dashboard_url_once_the_service_address_is_known(make_
     actions.execute("c2", {"text": "x"}, space_id="team")
     assert seen == [
         None,
-        f"http://127.0.0.1:5601/app/connectors/{cid}/usage",
-        "http://127.0.0.1:5601/s/team/app/connectors/c2/usage",
+        f"http://svc/default/{cid}",
+        "http://svc/team/c2",
     ]

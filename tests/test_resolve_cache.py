@@ -51,7 +51,7 @@ def test_secrets_changes_and_rotation_are_seen_at_once(actions):
     assert actions.connectors.resolve("cached").secrets == {"token": "two"}
     actions.connectors.resolve("cached")
     actions.rotate_secrets()
-    assert actions.connectors._resolved == {}
+    assert len(actions.connectors._cache) == 0
 
 
 def test_a_deleted_connector_is_not_found_at_once(actions):

@@ -100,6 +100,18 @@ def test_unknown_keys_are_errors_naming_their_path(tmp_path):
     assert str(path) in err.value.message
 
 
+def test_the_server_section_is_checked_whenever_the_file_is_loaded(tmp_path):
+    """Not only by ``actions serve``: a typo under ``server:`` fails any command (see
+    docs/architecture.md, why ``ServerSettings`` is declared in the core)."""
+    path = write(tmp_path, "actions:\n  server:\n    prot: 1\n    users:\n      a: {role: all}\n")
+    with pytest.raises(ConfigError) as err:
+        Actions(data_dir=tmp_path / "data", config=path, load_entry_points=False)
+    assert "[actions.server.prot]: unknown setting" in err.value.message
+    assert "[actions.server.users.a]: give exactly one of passwordHash or password" in (
+        err.value.message
+    )
+
+
 def test_unknown_top_level_keys_in_actions_yml_are_errors(tmp_path):
     with pytest.raises(ConfigError, match=r"\[action\]"):
         load_settings(write(tmp_path, "action:\n  allowedHosts: []\n"), env={})

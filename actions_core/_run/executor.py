@@ -14,13 +14,13 @@ import copy
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from actions_core._run.context import ExecutionContext, ValidationContext
 from actions_core._run.result import ActionResult, ExecutionError
-from actions_core._run.validation import validate
+from actions_core._run.validation import validate, validate_connector_values
 from actions_core.errors import ActionsError, ValidationError
 
 if TYPE_CHECKING:
@@ -51,8 +51,9 @@ class Executor:
         self._events = events
         self._http = http
         self._network = network
-        #: Base URL of the HTTP service (``server.publicBaseUrl``, or set by ``actions serve``).
-        self.public_base_url: str | None = None
+        #: ``(connector_id, space_id) -> URL`` of the connector's usage page, handed to executors
+        #: as ``ctx.dashboard_url``. Set by whoever knows where that page is (the HTTP service).
+        self.dashboard_url: Callable[[str, str], str | None] | None = None
 
     def execute(
         self,
@@ -120,10 +121,7 @@ class Executor:
         return result
 
     def _dashboard_url(self, connector_id: str, space_id: str) -> str | None:
-        if not self.public_base_url:
-            return None
-        prefix = "" if space_id == "default" else f"/s/{space_id}"
-        return f"{self.public_base_url.rstrip('/')}{prefix}/app/connectors/{connector_id}/usage"
+        return self.dashboard_url(connector_id, space_id) if self.dashboard_url else None
 
     def _validate(
         self, action_type: ActionType, resolved: ResolvedConnector, params: Any
@@ -148,8 +146,6 @@ class Executor:
                 retry=False,
                 error_source="user",
             )
-        from actions_core.connectors import validate_connector_values
-
         try:
             validated = resolved.validated.get(action_type.id)
             if validated is None:

@@ -16,7 +16,7 @@ import copy
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from actions_core._run import schema_cache
@@ -26,11 +26,15 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError as JsonSchemaError
 
+    from actions_core._plugins.action_type import ActionType
+    from actions_core._run.context import ValidationContext
+
 __all__ = [
     "SchemaValidationError",
     "check_schema",
     "format_problems",
     "validate",
+    "validate_connector_values",
     "validator_for",
 ]
 
@@ -123,6 +127,55 @@ def validate(schema: Mapping[str, Any], value: Any, *, secret: bool = False) -> 
     result = copy.deepcopy(value)
     _apply_defaults(schema, result, schema)
     return result
+
+
+def validate_connector_values(
+    action_type: ActionType,
+    config: Any,
+    secrets: Any,
+    ctx: ValidationContext,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Schema then custom checks for config, secrets and the pair; returns the validated values.
+
+    Used by the connectors service on every write and by the executor before a run. Raises
+    :class:`ValidationError` with Kibana's prefixes (``error validating connector type config:
+    ...``) and every problem found in that part.
+    """
+    config = _validate_part(
+        "config", action_type.config_schema, action_type.validate_config, config, ctx
+    )
+    secrets = _validate_part(
+        "secrets", action_type.secrets_schema, action_type.validate_secrets, secrets, ctx
+    )
+    if action_type.validate_connector is not None:
+        try:
+            problem = action_type.validate_connector(config, secrets, ctx)
+        except Exception as err:
+            problem = getattr(err, "message", None) or str(err)
+        if problem:
+            raise ValidationError(f"error validating action type connector: {problem}")
+    return config, secrets
+
+
+def _validate_part(
+    part: str,
+    schema: Mapping[str, Any],
+    custom: Callable[[dict[str, Any], ValidationContext], dict[str, Any] | None] | None,
+    value: Any,
+    ctx: ValidationContext,
+) -> dict[str, Any]:
+    """Schema first, then the type's own check; any failure is prefixed the way Kibana does."""
+    try:
+        value = validate(schema, value, secret=part == "secrets")
+        if custom is not None:
+            value = custom(value, ctx) or value
+    except Exception as err:
+        problems = getattr(err, "problems", None) or []
+        message = getattr(err, "message", None) or str(err)
+        raise ValidationError(
+            f"error validating connector type {part}: {message}", problems
+        ) from None
+    return value
 
 
 def format_problems(problems: Iterable[tuple[str, str]]) -> str:

@@ -1,4 +1,8 @@
-"""Persistence: SQLAlchemy Core over SQLite (embedded default) or any SQL database by URL."""
+"""Persistence: SQLAlchemy Core over SQLite (embedded default) or any SQL database by URL.
+
+``tables`` and ``migrations`` hold the schema; ``connectors`` and ``events`` the SQL of each
+table (the tables themselves are ``actions_core._store.tables.connectors`` / ``.events``).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from actions_core._store.migrations import MIGRATIONS, current_version, migrate
-from actions_core._store.tables import connectors, events, metadata
+from actions_core._store.tables import metadata
 
 __all__ = [
     "MIGRATIONS",
-    "connectors",
     "current_version",
-    "events",
     "metadata",
     "migrate",
     "open_engine",

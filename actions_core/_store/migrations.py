@@ -63,7 +63,12 @@ def m001_connectors_and_events(conn: sa.Connection) -> None:
 
 
 def m002_api_keys(conn: sa.Connection) -> None:
-    """API keys of the HTTP service: only a SHA-256 hash of each key is stored."""
+    """API keys of the HTTP service: only a SHA-256 hash of each key is stored.
+
+    The table is the service's (its definition and SQL: ``actions_core.server.apikeys``); it is
+    created here because a database has one ordered migration history, whichever of the
+    library, the CLI or the service opens it first.
+    """
     meta = sa.MetaData()
     api_keys = sa.Table(
         "api_keys",

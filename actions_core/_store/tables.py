@@ -1,4 +1,8 @@
-"""The tables as the code reads and writes them (the migrations create them)."""
+"""The core's tables as the code reads and writes them (the migrations create them).
+
+The HTTP service's ``api_keys`` table is created by migration ``m002`` like every table of the
+database, but its definition and its SQL belong to the service (``actions_core.server.apikeys``).
+"""
 
 from __future__ import annotations
 
@@ -52,16 +56,4 @@ events = sa.Table(
     sa.Column("usage_estimated", sa.Boolean, nullable=True),
     sa.Column("model", sa.String(255), nullable=True),
     sa.Column("request_body_bytes", sa.BigInteger, nullable=True),
-)
-
-api_keys = sa.Table(
-    "api_keys",
-    metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("key_hash", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.String(40), nullable=False),
-    sa.Column("created_by", sa.Text, nullable=True),
-    sa.Column("revoked_at", sa.String(40), nullable=True),
 )

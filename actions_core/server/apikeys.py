@@ -20,7 +20,6 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from actions_core._store.tables import api_keys as table
 from actions_core.errors import NotFoundError, ValidationError
 
 __all__ = [
@@ -32,6 +31,21 @@ __all__ = [
     "decode_api_key",
     "encode_api_key",
 ]
+
+#: The table as this module reads and writes it; migration ``m002_api_keys`` in
+#: ``actions_core._store.migrations`` creates it (one ordered schema history per database).
+metadata = sa.MetaData()
+table = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=True),
+    sa.Column("revoked_at", sa.String(40), nullable=True),
+)
 
 Role = Literal["read", "all"]
 ROLES: tuple[str, ...] = ("read", "all")

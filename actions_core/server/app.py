@@ -14,6 +14,7 @@ from actions_core.server.apikeys import ApiKeyStore
 from actions_core.server.audit import AUDIT_FILE, AuditLog
 from actions_core.server.auth import Authenticator, Principal
 from actions_core.server.dashboard import router as dashboard_router
+from actions_core.server.dashboard import usage_page_urls
 from actions_core.server.deps import CALLER, ServerState
 from actions_core.server.errors import install_error_handlers
 from actions_core.server.openapi import COMPONENTS, SECURITY, json_content, ref
@@ -35,8 +36,12 @@ def create_app(
     max_payload: int | None = None,
 ) -> FastAPI:
     """The HTTP service over ``actions``. Auth users and the body limit come from
-    ``actions.settings`` (``server.users``, ``server.maxPayload``) unless given here."""
+    ``actions.settings`` (``server.users``, ``server.maxPayload``) unless given here. With
+    ``server.publicBaseUrl`` set, executors of ``actions`` see their usage page's URL there
+    (``ctx.dashboard_url``) unless someone (``serve``) already told them another."""
     server = actions.settings.actions.server
+    if actions.dashboard_url is None and server.publicBaseUrl:
+        actions.dashboard_url = usage_page_urls(server.publicBaseUrl)
     keys = keys or ApiKeyStore(actions.engine)  # API keys live in the store's database
     state = ServerState(
         actions=actions,

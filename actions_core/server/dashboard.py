@@ -6,6 +6,7 @@ Content-Security-Policy that forbids it. The range form is an ordinary GET form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -22,7 +23,7 @@ from actions_core.server.openapi import responses
 from actions_core.server.routing import add_route
 from actions_core.server.usage import parse_usage_query, usage_report
 
-__all__ = ["router"]
+__all__ = ["router", "usage_page_urls"]
 
 router = APIRouter()
 SERIES = (
@@ -58,6 +59,20 @@ align-items:end;flex-wrap:wrap}label{display:flex;flex-direction:column;font-siz
 
 def _prefix(space: str) -> str:
     return "" if space == "default" else f"/s/{quote(space)}"
+
+
+def usage_page_urls(base_url: str) -> Callable[[str, str], str]:
+    """``(connector_id, space_id) -> URL`` of the usage page below, at ``base_url``.
+
+    The service hands this to the core (``Actions.dashboard_url``), so executors see the page as
+    ``ctx.dashboard_url`` without the core knowing the service's routes.
+    """
+    base = base_url.rstrip("/")
+
+    def url(connector_id: str, space_id: str) -> str:
+        return f"{base}{_prefix(space_id)}/app/connectors/{quote(connector_id, safe='')}/usage"
+
+    return url
 
 
 def _page(title: str, space: str, body: str) -> HTMLResponse:

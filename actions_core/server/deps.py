@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from actions_core._connectors.ids import DEFAULT_SPACE, check_space_id
 from actions_core.actions import Actions
-from actions_core.connectors import DEFAULT_SPACE, check_space_id
 from actions_core.errors import ActionsError
 from actions_core.server.apikeys import ApiKeyStore
 from actions_core.server.audit import AuditLog, AuditRequest

@@ -14,6 +14,7 @@ from actions_core.errors import ActionsError
 from actions_core.server.apikeys import INITIAL_KEY_FILE, ApiKeyStore, NewApiKey
 from actions_core.server.app import create_app
 from actions_core.server.audit import AUDIT_FILE
+from actions_core.server.dashboard import usage_page_urls
 
 __all__ = ["base_url", "bind", "serve"]
 
@@ -99,7 +100,7 @@ def serve(
     initial = keys.ensure_initial_key(data_dir)
     url = base_url(host, sock.getsockname()[1])
     public = public_base_url or actions.settings.actions.server.publicBaseUrl or url
-    actions.public_base_url = public  # executors see ctx.dashboard_url built from it
+    actions.dashboard_url = usage_page_urls(public)  # executors see it as ctx.dashboard_url
     app = create_app(actions, keys=keys)
     for line in _banner(url, data_dir, initial, data_dir / INITIAL_KEY_FILE, public):
         echo(line)

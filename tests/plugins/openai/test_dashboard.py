@@ -10,7 +10,10 @@ def test_without_the_http_service_the_dashboard_is_unavailable(gen_ai):
 
 
 def test_with_the_http_service_the_dashboard_url_is_given(gen_ai_factory):
+    from actions_core.server import create_app
+
     gen_ai = gen_ai_factory(server={"publicBaseUrl": "https://kibana.example:5601/"})
+    create_app(gen_ai.actions)  # the service tells the core where its usage page is
     cid = gen_ai.create()
     result = gen_ai.run(cid, "getDashboard", dashboardId="generative-ai-token-usage-openai-default")
     assert result.data == {

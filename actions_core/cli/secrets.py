@@ -1,0 +1,28 @@
+"""``actions secrets rotate``: re-encrypt stored secrets with the current key."""
+
+from __future__ import annotations
+
+import click
+
+from actions_core.cli._state import Failure, State, pass_state
+
+__all__ = ["secrets_group"]
+
+
+@click.group("secrets")
+def secrets_group() -> None:
+    """Manage the encryption of stored secrets."""
+
+
+@secrets_group.command("rotate")
+@pass_state
+def rotate_command(state: State) -> None:
+    """Re-encrypt every stored secret with the current key (after changing keys)."""
+    counts = state.actions.rotate_secrets()
+    for key, value in counts.items():
+        click.echo(f"{key}: {value}")
+    if counts.get("failed"):
+        raise Failure(
+            f"{counts['failed']} connector(s) have secrets that no configured key can decrypt: "
+            "add the key they were encrypted with to decryptionOnlyKeys and run again."
+        )
