@@ -21,8 +21,6 @@ from actions_core.actions import Actions
 from actions_core.settings import load_settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from starlette.testclient import TestClient
-
     from actions_core._testing.openai import (
         DEFAULT_CONTENT,
         USAGE,
@@ -40,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
         read_request_head,
         wait_until,
     )
+    from actions_core._testing.service import ServiceClient
 
 __all__ = [
     "DATA_DIR_NAME",
@@ -50,6 +49,7 @@ __all__ = [
     "FakeOpenAI",
     "Pki",
     "RecordedRequest",
+    "ServiceClient",
     "TcpServer",
     "Upstream",
     "api_client",
@@ -77,6 +77,7 @@ _LAZY = {
     "chunk": "actions_core._testing.openai",
     "completion": "actions_core._testing.openai",
     "sse": "actions_core._testing.openai",
+    "ServiceClient": "actions_core._testing.service",
     "WAIT": "actions_core._testing.servers",
     "Pki": "actions_core._testing.servers",
     "TcpServer": "actions_core._testing.servers",
@@ -158,22 +159,15 @@ def _plugins_env(value: str | None) -> Iterator[None]:
             os.environ[_PLUGINS_ENV] = before
 
 
-def api_client(actions: Actions, *, role: str = "all") -> TestClient:
-    """A FastAPI ``TestClient`` for the HTTP service over ``actions``, sending a new API key of
-    ``role`` (``"all"`` or ``"read"``) and ``kbn-xsrf`` with every request.
+def api_client(actions: Actions, *, role: str = "all") -> ServiceClient:
+    """An HTTP client for the service over ``actions``: ``create_app(actions)`` served by a
+    real uvicorn server on 127.0.0.1, and an ``httpx.Client`` on it that sends a new API key of
+    ``role`` (``"all"`` or ``"read"``, named ``testing-<role>``) and ``kbn-xsrf`` with every
+    request. Its ``api_key`` attribute is that key.
 
-    Use it as a context manager (``with api_client(actions) as http: ...``). Needs httpx (the
-    ``testing`` extra). The key is named ``testing-<role>``; the client's ``api_key`` attribute
-    holds it (:class:`~actions_core.server.NewApiKey`).
+    Use it as a context manager (``with api_client(actions) as http: ...``): closing the client
+    stops the server. Needs httpx (the ``testing`` extra).
     """
-    from starlette.testclient import TestClient
+    from actions_core._testing.service import api_client as start
 
-    from actions_core.server import ApiKeyStore, create_app
-
-    key = ApiKeyStore(actions.engine).create(f"testing-{role}", role)
-    client = TestClient(
-        create_app(actions),
-        headers={"Authorization": f"ApiKey {key.encoded}", "kbn-xsrf": "true"},
-    )
-    client.api_key = key  # type: ignore[attr-defined]
-    return client
+    return start(actions, role=role)

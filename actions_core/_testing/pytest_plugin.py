@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:  # pragma: no cover
-    from starlette.testclient import TestClient
-
     from actions_core._testing.openai import FakeOpenAI
+    from actions_core._testing.service import ServiceClient
     from actions_core.actions import Actions
 
 # actions_core itself is imported by the fixtures, not here: pytest loads this module in every
@@ -48,7 +47,7 @@ def actions(
 
 
 @pytest.fixture
-def actions_http(actions: Actions) -> Iterator[TestClient]:
+def actions_http(actions: Actions) -> Iterator[ServiceClient]:
     """An HTTP client for the service over ``actions``, with an API key of role ``all``."""
     from actions_core.testing import api_client
 
@@ -57,7 +56,7 @@ def actions_http(actions: Actions) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def actions_http_read(actions: Actions) -> Iterator[TestClient]:
+def actions_http_read(actions: Actions) -> Iterator[ServiceClient]:
     """An HTTP client for the service over ``actions``, with an API key of role ``read``."""
     from actions_core.testing import api_client
 
