@@ -94,7 +94,13 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module), name)
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ImportError as err:
+        raise ImportError(
+            f"actions_core.testing.{name} needs the testing extra "
+            f"(pip install 'actions-core[testing]'): {err}"
+        ) from err
     globals()[name] = value
     return value
 

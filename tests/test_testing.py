@@ -75,6 +75,7 @@ def test_the_kit_imports_and_makes_actions_without_pytest_or_the_testing_extra(t
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["status"] == "ok"
     # the servers need the testing extra, and say so when it is missing
+    assert "needs the testing extra (pip install 'actions-core[testing]')" in out["servers"]
     assert "is not installed here" in out["servers"]
 
 

@@ -27,7 +27,12 @@ REQUEST_TIMEOUT = 30.0
 class _LiveServer:
     def __init__(self, app: Any) -> None:
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off"
+            app,
+            host="127.0.0.1",
+            port=0,
+            access_log=False,
+            lifespan="off",
+            log_config=None,  # leave the test session's logging alone (errors still propagate)
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True, name="actions-http")

@@ -53,7 +53,7 @@ def test_the_lists_are_not_empty() -> None:
 
 
 @pytest.mark.parametrize("hook", hook_names())
-def test_plugin_hook_is_documented(hook: str) -> None:
+def test_plugin_hooks_are_documented(hook: str) -> None:
     text = (DOCS / "plugins.md").read_text(encoding="utf-8")
     headings = re.findall(r"^#+ .*$", text, re.MULTILINE)
     assert any(f"`{hook}`" in heading for heading in headings), (
@@ -62,7 +62,7 @@ def test_plugin_hook_is_documented(hook: str) -> None:
 
 
 @pytest.mark.parametrize("name", kit_names())
-def test_kit_name_is_documented(name: str) -> None:
+def test_testing_kit_is_documented(name: str) -> None:
     text = (DOCS / "testing-plugins.md").read_text(encoding="utf-8")
     reference = text.partition("## 8. Reference")[2]
     assert re.search(rf"^\| `{re.escape(name)}` \|", reference, re.MULTILINE), (
