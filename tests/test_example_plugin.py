@@ -50,14 +50,7 @@ def example_installed(tmp_path_factory: pytest.TempPathFactory):
     for module in ("pip", "setuptools"):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"installing the example plugin needs {module} in this environment")
-    source = tmp_path_factory.mktemp("example-plugin-src") / EXAMPLE_SOURCE.name
-    shutil.copytree(
-        EXAMPLE_SOURCE,
-        source,
-        ignore=shutil.ignore_patterns(
-            "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"
-        ),
-    )
+    source = _copy_example(tmp_path_factory.mktemp("example-plugin-src"))
     # Whatever happens from here on, leave the environment as we found it minus the example.
     try:
         installed = _pip(
@@ -74,6 +67,34 @@ def example_installed(tmp_path_factory: pytest.TempPathFactory):
         yield source
     finally:
         _uninstall()
+
+
+def _copy_example(directory: Path) -> Path:
+    source = directory / EXAMPLE_SOURCE.name
+    shutil.copytree(
+        EXAMPLE_SOURCE,
+        source,
+        ignore=shutil.ignore_patterns(
+            "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"
+        ),
+    )
+    return source
+
+
+def run_example_tests(source: Path) -> subprocess.CompletedProcess[str]:
+    """The example's own test suite, run as its author runs it (``pytest`` in the package
+    directory): the kit's fixtures come from actions-core's ``pytest11`` entry point."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ACTIONS_", "PYTEST_"))}
+    env.pop("PYTHONPATH", None)  # only what is installed, as in the author's environment
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_TIMEOUT,
+        env=env,
+        cwd=source,
+    )
 
 
 def run_python(
@@ -200,6 +221,26 @@ with Actions() as actions:
 
 print(json.dumps(out))
 """
+
+
+# --- the example's own tests, written with the test kit (docs/testing-plugins.md) ----------
+
+EXAMPLE_TESTS = 11
+
+
+def test_the_examples_own_tests_pass_in_process_without_installing_it(tmp_path: Path) -> None:
+    # First in this module: the module fixture below has not installed the example yet.
+    if importlib.util.find_spec("actions_core_example") is not None:
+        pytest.skip("the example is installed: this case needs it not to be")
+    done = run_example_tests(_copy_example(tmp_path))
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    assert f"{EXAMPLE_TESTS} passed" in done.stdout, done.stdout
+
+
+def test_the_examples_own_tests_pass_with_it_installed(example_installed: Path) -> None:
+    done = run_example_tests(example_installed)
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    assert f"{EXAMPLE_TESTS} passed" in done.stdout, done.stdout
 
 
 # --- discovery ------------------------------------------------------------------------------
@@ -348,19 +389,20 @@ def test_event_records(scenario: dict) -> None:
     assert 'Sub action "whisper" is not registered' in events[11]["error_message"]
 
 
-# --- the plugin guide quotes the example verbatim -------------------------------------------
+# --- the guides quote the example verbatim -------------------------------------------------
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 QUOTE = re.compile(r"<!-- quote: (?P<path>\S+) -->\n```[a-z]*\n(?P<code>.*?)\n```", re.DOTALL)
 
 
-def test_plugin_guide_quotes_the_example_verbatim() -> None:
-    text = DOC.read_text(encoding="utf-8")
+@pytest.mark.parametrize(("guide", "at_least"), [("plugins.md", 10), ("testing-plugins.md", 6)])
+def test_guides_quote_the_example_verbatim(guide: str, at_least: int) -> None:
+    text = (DOCS / guide).read_text(encoding="utf-8")
     quotes = list(QUOTE.finditer(text))
-    assert len(quotes) >= 10, "docs/plugins.md lost its quotes of the example"
-    root = DOC.parents[1]
+    assert len(quotes) >= at_least, f"docs/{guide} lost its quotes of the example"
+    root = DOCS.parent
     for quote in quotes:
         source = (root / quote["path"]).read_text(encoding="utf-8")
         assert quote["code"] in source, (
-            f"docs/plugins.md quotes {quote['path']} but the code differs:\n{quote['code']}"
+            f"docs/{guide} quotes {quote['path']} but the code differs:\n{quote['code']}"
         )

@@ -1,4 +1,5 @@
-"""Helpers for the ``.gen-ai`` tests: scripted upstreams on 127.0.0.1 and response builders.
+"""Helpers for the ``.gen-ai`` tests: scripted upstreams on 127.0.0.1 and response builders
+(the builders live in the public test kit, :mod:`actions_core.testing`).
 
 Every server here is started and stopped by a fixture (``with`` blocks); no test reaches any
 address but loopback.
@@ -6,69 +7,27 @@ address but loopback.
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Callable
 from typing import Any
 
+from actions_core.testing import USAGE, chunk, completion, sse
 from tests import servers
 from tests.servers import WAIT
 
-
-def completion(
-    content: str | None = "Hello there!",
-    *,
-    usage: dict[str, int] | None = None,
-    model: str = "gpt-4.1-2025-04-14",
-    **extra: Any,
-) -> dict[str, Any]:
-    """A chat completion as OpenAI returns it (``usage=None`` leaves usage out)."""
-    body: dict[str, Any] = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1700000000,
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-            }
-        ],
-    }
-    if usage is not None:
-        body["usage"] = usage
-    body.update(extra)
-    return body
-
-
-USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
-
-
-def chunk(content: str | None = None, *, usage: dict[str, int] | None = None, **delta: Any) -> dict:
-    """One ``chat.completion.chunk``; with ``usage`` it is the final usage chunk (no choices)."""
-    if usage is not None:
-        return {
-            "id": "c",
-            "object": "chat.completion.chunk",
-            "model": "m",
-            "choices": [],
-            "usage": usage,
-        }
-    if content is not None:
-        delta["content"] = content
-    return {
-        "id": "c",
-        "object": "chat.completion.chunk",
-        "model": "m",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
-    }
-
-
-def sse(*chunks: dict[str, Any], done: bool = True) -> bytes:
-    """An SSE body of ``chunks`` (``data: {...}\\n\\n`` each), ending with ``data: [DONE]``."""
-    body = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks)
-    return body + (b"data: [DONE]\n\n" if done else b"")
+__all__ = [
+    "USAGE",
+    "WAIT",
+    "RawServer",
+    "Upstream",
+    "chunk",
+    "chunked_head",
+    "completion",
+    "header_map",
+    "http_chunk",
+    "read_request",
+    "sse",
+]
 
 
 class Upstream(servers.Upstream):

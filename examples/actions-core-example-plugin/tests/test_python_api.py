@@ -1,8 +1,4 @@
-"""Testing a plugin in-process: hand the module to ``Actions`` instead of installing it.
-
-``load_entry_points=False`` keeps the test hermetic (no other installed plugin is loaded) and
-avoids registering this plugin twice when it is also installed.
-"""
+"""The example's types through the Python API, on the kit's ``actions`` fixture."""
 
 from __future__ import annotations
 
@@ -10,19 +6,7 @@ import actions_core_example
 import pytest
 
 import actions_core
-
-KEY = "example-plugin-test-key-0123456789abcdef"  # any string of at least 32 characters
-
-
-@pytest.fixture
-def actions(tmp_path):
-    with actions_core.Actions(
-        data_dir=tmp_path,
-        config={"actions": {"encryptionKey": KEY}},
-        plugins=[actions_core_example],
-        load_entry_points=False,
-    ) as actions:
-        yield actions
+from actions_core.testing import make_actions
 
 
 def test_greeting(actions):
@@ -46,6 +30,28 @@ def test_long_greeting_is_rejected(actions):
     assert [field for field, _ in caught.value.problems] == ["greeting"]
 
 
+def test_missing_name_names_the_field(actions):
+    connector = actions.connectors.create(connector_type_id="example.greeting", name="greeter")
+
+    result = actions.execute(connector.id, {})
+
+    assert result.status == "error"
+    assert result.message == (
+        "error validating action params: [name]: expected value of type [string] but got "
+        "[undefined]"
+    )
+
+
+def test_the_token_appears_in_no_result_or_event(actions):
+    connector = actions.connectors.create(
+        connector_type_id="example.greeting", name="greeter", secrets={"token": "t0k3n-s3cret"}
+    )
+    result = actions.execute(connector.id, {"name": "Ada"})
+
+    seen = repr(result.to_api()) + repr([e.to_dict() for e in actions.recent_events()])
+    assert "t0k3n-s3cret" not in seen
+
+
 def test_shout_streams_words(actions):
     connector = actions.connectors.create(connector_type_id="example.shout", name="shouter")
 
@@ -56,3 +62,13 @@ def test_shout_streams_words(actions):
     assert list(result.data) == ["one", "two", "three"]
     [event] = actions.recent_events(connector.id, action="execute")
     assert event.outcome == "success"
+
+
+def test_only_the_example_without_builtins(tmp_path):
+    with make_actions(tmp_path, plugins=[actions_core_example], builtins=False) as actions:
+        types = {t.id: t.plugin for t in actions.types()}
+
+    assert types == {
+        "example.greeting": "actions_core_example",
+        "example.shout": "actions_core_example",
+    }
