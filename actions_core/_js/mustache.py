@@ -30,16 +30,14 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from actions_core.errors import TemplateError
+
 __all__ = ["ESCAPES", "TemplateError", "prepare_variables", "render", "render_deep"]
 
 _DEFAULT_DELIMITERS = ("{{", "}}")
 # Keys that would pollute prototypes in Kibana's JavaScript; dropped to behave the same.
 _FORBIDDEN_KEYS = frozenset({"__proto__", "constructor", "prototype"})
 _MISSING = object()
-
-
-class TemplateError(Exception):
-    """A template (or a lambda inside it) cannot be rendered."""
 
 
 # --- escaping -------------------------------------------------------------------------------
