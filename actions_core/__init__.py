@@ -16,6 +16,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS below
+    from actions_core._js.json import json_parse, json_stringify
+    from actions_core._js.values import (
+        expected_type_message,
+        js_number_to_string,
+        js_to_string,
+        js_trim,
+        js_truthy,
+        js_type_name,
+    )
     from actions_core._net.client import HttpClient
     from actions_core._net.errors import (
         AddressNotAllowedError,
@@ -48,6 +57,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS b
         ConfigError,
         ConflictError,
         ForbiddenError,
+        JsonParseError,
         NotFoundError,
         PluginError,
         RegistrationError,
@@ -98,6 +108,15 @@ _EXPORTS: dict[str, str] = {
     "sub_action_type": "._plugins.subactions",
     "render_template": "._run.templating",
     "TlsOptions": "._net.tls",
+    "JsonParseError": ".errors",
+    "json_parse": "._js.json",
+    "json_stringify": "._js.json",
+    "expected_type_message": "._js.values",
+    "js_number_to_string": "._js.values",
+    "js_to_string": "._js.values",
+    "js_trim": "._js.values",
+    "js_truthy": "._js.values",
+    "js_type_name": "._js.values",
 }
 
 __all__ = [
@@ -120,6 +139,7 @@ __all__ = [
     "ForbiddenError",
     "HostNotAllowedError",
     "HttpClient",
+    "JsonParseError",
     "NetworkPolicy",
     "NotFoundError",
     "PluginError",
@@ -133,10 +153,18 @@ __all__ = [
     "ValidationError",
     "__version__",
     "describe_request_error",
+    "expected_type_message",
     "hookimpl",
     "imported_on_first_call",
     "is_timeout",
     "is_tls_error",
+    "js_number_to_string",
+    "js_to_string",
+    "js_trim",
+    "js_truthy",
+    "js_type_name",
+    "json_parse",
+    "json_stringify",
     "render_template",
     "retry_after",
     "sub_action",

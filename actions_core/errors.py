@@ -12,6 +12,7 @@ Our exception hierarchy (status code; the module, when not this one)::
     ActionsError                        500
     ├── ValidationError                 400
     │   ├── TemplateError               400
+    │   ├── JsonParseError              400
     │   └── SchemaValidationError       400  actions_core._run.validation
     ├── ForbiddenError                  403
     │   ├── ActionTypeDisabledError     403
@@ -47,6 +48,7 @@ __all__ = [
     "ErrorSource",
     "ExecutionError",
     "ForbiddenError",
+    "JsonParseError",
     "NotFoundError",
     "PluginError",
     "RegistrationError",
@@ -90,6 +92,13 @@ class TemplateError(ValidationError):
 
     Rendering never lets it escape: the rendered text becomes Kibana's error string instead, so
     one bad template shows up in the message sent rather than failing the whole execution.
+    """
+
+
+class JsonParseError(ValidationError, ValueError):
+    """The text is not JSON as JavaScript's ``JSON.parse`` reads it (``NaN`` is refused too).
+
+    Also a ``ValueError``, as the JSON errors of Python's ``json`` module are.
     """
 
 

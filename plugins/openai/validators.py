@@ -6,9 +6,9 @@ import math
 from typing import Any
 
 import actions_core
+from actions_core import js_truthy
 
 from .constants import PROVIDERS
-from .jsjson import truthy
 from .pki import PKI_KEYS, check_pki_secrets
 from .urls import UrlError, assert_url
 
@@ -52,7 +52,7 @@ def validate_config(config: dict[str, Any], ctx: actions_core.ValidationContext)
         if provider not in PROVIDERS:
             raise _ConfigProblem(
                 f"API Provider is not supported: {provider}"
-                if truthy(provider)
+                if js_truthy(provider)
                 else "API Provider is not supported"
             )
     except _ConfigProblem as problem:
@@ -81,14 +81,14 @@ def validate_secrets(
         # Kibana's secrets union: {apiKey} alone, or non-empty strings throughout
         problem = "value has length [0] but it must have a minimum length of [1]."
         raise actions_core.ValidationError(f"[apiKey]: {problem}", [("apiKey", problem)])
-    if truthy(secrets.get("certificateData")) or truthy(secrets.get("privateKeyData")):
+    if js_truthy(secrets.get("certificateData")) or js_truthy(secrets.get("privateKeyData")):
         try:
             check_pki_secrets(secrets)
         except ValueError as err:
             field = next((k for k in PKI_KEYS if _FIELD_WORDS[k] in str(err)), "certificateData")
             raise actions_core.ValidationError(str(err), [(field, str(err))]) from None
         return None
-    if not truthy(secrets.get("apiKey")):
+    if not js_truthy(secrets.get("apiKey")):
         raise actions_core.ValidationError(
             API_KEY_MISSING, [("apiKey", "expected value of type [string] but got [undefined]")]
         )
