@@ -14,7 +14,7 @@ import pytest
 import actions_core
 from actions_core import errors
 
-# "│   ├── Name   400  module" -> (depth, name, status, module or None)
+# "    │   ├── Name    400  module": the indent gives the depth, then the name and status code
 TREE_LINE = re.compile(
     r"^    (?P<indent>(?:[│ ]   )*)(?:[├└]── )?(?P<name>[A-Z]\w+)\s+(?P<status>\d{3})"
 )
