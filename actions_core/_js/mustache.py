@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import json
 import math
 import operator
 import re
@@ -30,7 +29,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from actions_core._js.json import json_stringify
+from actions_core._js.json import json_parse, json_quote, json_stringify
 from actions_core._js.values import js_number_to_string, js_to_string, js_truthy
 from actions_core.errors import TemplateError
 
@@ -61,8 +60,9 @@ _URL = re.compile(r"https?://\S*")
 
 
 def _escape_json(text: str) -> str:
-    """Escape for use *inside* a JSON string literal, so ``"{{x}}"`` stays valid JSON."""
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+    """Escape for use *inside* a JSON string literal, so ``"{{x}}"`` stays valid JSON (Kibana's
+    ``JSON.stringify(text).slice(1, -1)``)."""
+    return json_quote(text)[1:-1]
 
 
 def _escape_markdown(text: str) -> str:
@@ -501,7 +501,7 @@ def _format_number(text: str, render: _SubRender) -> str:
     if locale.lower() not in ("", "en", "en-us"):
         raise TemplateError(f'unsupported locale "{locale}"')
     try:
-        options = json.loads(options_text) if options_text else {}
+        options = json_parse(options_text) if options_text else {}
     except ValueError as err:
         raise TemplateError(f'invalid options "{options_text}": {err}') from None
     if not isinstance(options, dict) or not _NUMBER_OPTIONS.issuperset(options):

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 import actions_core
-from actions_core import js_truthy
+from actions_core import expected_type_message, js_truthy
 
 from .constants import PROVIDERS
 from .pki import PKI_KEYS, check_pki_secrets
@@ -14,7 +14,8 @@ from .urls import UrlError, assert_url
 
 __all__ = ["validate_config", "validate_secrets"]
 
-API_KEY_MISSING = "[apiKey]: expected value of type [string] but got [undefined]"
+_API_KEY_PROBLEM = expected_type_message("string")
+API_KEY_MISSING = f"[apiKey]: {_API_KEY_PROBLEM}"
 _NUMERIC_CONFIG = ("contextWindowLength", "temperature")
 _FIELD_WORDS = {
     "certificateData": "Certificate data",
@@ -66,7 +67,7 @@ def validate_config(config: dict[str, Any], ctx: actions_core.ValidationContext)
             try:
                 coerced[key] = _number(coerced[key])
             except ValueError:
-                problem = "expected value of type [number] but got [string]"
+                problem = expected_type_message("number", coerced[key])
                 raise actions_core.ValidationError(
                     f"[{key}]: {problem}", [(key, problem)]
                 ) from None
@@ -89,7 +90,5 @@ def validate_secrets(
             raise actions_core.ValidationError(str(err), [(field, str(err))]) from None
         return None
     if not js_truthy(secrets.get("apiKey")):
-        raise actions_core.ValidationError(
-            API_KEY_MISSING, [("apiKey", "expected value of type [string] but got [undefined]")]
-        )
+        raise actions_core.ValidationError(API_KEY_MISSING, [("apiKey", _API_KEY_PROBLEM)])
     return None

@@ -39,6 +39,13 @@ def test_mustache_objects_render_as_json_stringify_writes_them():
     assert json_stringify({"n": BIG}) == f'{{"n":{BIG_IN_JS}}}'
 
 
+def test_the_json_escape_is_json_stringify_without_its_quotes():
+    text = 'a"b\\c\n\u2028\ud800'
+    rendered = render_template('{"t":"{{t}}"}', {"t": text}, escape="json")
+    assert rendered == '{"t":' + json_stringify(text) + "}"
+    assert rendered.endswith('\\ud800"}')  # a lone surrogate is escaped, as JavaScript does
+
+
 def test_eval_math_results_print_as_javascript_numbers():
     assert render_template("{{#EvalMath}} n * 1 {{/EvalMath}}", {"n": BIG}) == BIG_IN_JS
     assert render_template("{{#EvalMath}} 0.1 + 0.2 {{/EvalMath}}", {}) == "0.30000000000000004"
