@@ -75,6 +75,17 @@ class ActionsError(Exception):
         """Kibana's error body: ``{statusCode, error, message}``."""
         return {"statusCode": self.status_code, "error": self.error, "message": self.message}
 
+    def __reduce__(self) -> tuple:
+        """Pickle by state, not by re-calling ``__init__``: subclasses take other arguments
+        (``PluginError(plugin, message)``, keyword-only limits), and errors cross processes."""
+        return (_restore, (type(self), self.args), self.__dict__)
+
+
+def _restore(cls: type[ActionsError], args: tuple) -> ActionsError:
+    err = cls.__new__(cls)
+    err.args = args
+    return err
+
 
 class ValidationError(ActionsError):
     """Bad input. ``problems`` lists every ``(field path, message)`` pair that was found."""

@@ -138,6 +138,19 @@ def test_execution_error_survives_pickling_with_its_retry_and_source():
     assert (err.message, err.retry, err.error_source) == ("no", False, "user")
 
 
+def test_every_error_survives_pickling_whatever_its_constructor_takes():
+    samples = [
+        actions_core.PluginError("example", "broke"),
+        actions_core.ResponseTooLargeError("too big", limit=10, origin="https://example.com"),
+        actions_core.ValidationError("bad", [("a.b", "missing")]),
+    ]
+    for err in samples:
+        copy = pickle.loads(pickle.dumps(err))
+        assert type(copy) is type(err)
+        assert (copy.args, vars(copy)) == (err.args, vars(err))
+        assert str(copy) == str(err)
+
+
 @pytest.mark.parametrize("cls", [errors.TemplateError, errors.SecretsUnavailable])
 def test_message_errors_keep_their_message(cls):
     assert str(cls("why")) == cls("why").message == "why"
