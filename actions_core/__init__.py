@@ -8,14 +8,29 @@ must stay cheap, because every CLI call and every plugin import pays for them, w
 ``Actions`` and the HTTP client pull in SQLAlchemy, requests, cryptography and pydantic. A name
 is imported from its module on first access and then cached in this module's namespace, so
 ``from actions_core import X`` and ``actions_core.X`` work exactly as before.
+
+Public classes and functions report ``actions_core`` as their ``__module__`` (as httpx's do), so
+reprs, pickles and tracebacks name the public path, never the private module that happens to
+define them. It is set when a name is first resolved here; see :func:`_publish`.
 """
 
 from __future__ import annotations
 
 import importlib
+import typing
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS below
+    from actions_core._js.json import json_parse, json_stringify
+    from actions_core._js.values import (
+        expected_type_message,
+        js_number_to_string,
+        js_to_string,
+        js_trim,
+        js_truthy,
+        js_type_name,
+    )
     from actions_core._net.client import HttpClient
     from actions_core._net.errors import (
         AddressNotAllowedError,
@@ -48,6 +63,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS b
         ConfigError,
         ConflictError,
         ForbiddenError,
+        JsonParseError,
         NotFoundError,
         PluginError,
         RegistrationError,
@@ -98,6 +114,15 @@ _EXPORTS: dict[str, str] = {
     "sub_action_type": "._plugins.subactions",
     "render_template": "._run.templating",
     "TlsOptions": "._net.tls",
+    "JsonParseError": ".errors",
+    "json_parse": "._js.json",
+    "json_stringify": "._js.json",
+    "expected_type_message": "._js.values",
+    "js_number_to_string": "._js.values",
+    "js_to_string": "._js.values",
+    "js_trim": "._js.values",
+    "js_truthy": "._js.values",
+    "js_type_name": "._js.values",
 }
 
 __all__ = [
@@ -120,6 +145,7 @@ __all__ = [
     "ForbiddenError",
     "HostNotAllowedError",
     "HttpClient",
+    "JsonParseError",
     "NetworkPolicy",
     "NotFoundError",
     "PluginError",
@@ -133,10 +159,18 @@ __all__ = [
     "ValidationError",
     "__version__",
     "describe_request_error",
+    "expected_type_message",
     "hookimpl",
     "imported_on_first_call",
     "is_timeout",
     "is_tls_error",
+    "js_number_to_string",
+    "js_to_string",
+    "js_trim",
+    "js_truthy",
+    "js_type_name",
+    "json_parse",
+    "json_stringify",
     "render_template",
     "retry_after",
     "sub_action",
@@ -149,9 +183,43 @@ def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name, __name__), name)
-    globals()[name] = value  # later lookups are plain attribute reads
-    return value
+    module = importlib.import_module(module_name, __name__)
+    # Publish every public name of that module at once (it is imported now anyway), so that
+    # siblings agree on their __module__ whichever of them was asked for first.
+    for public, home in _EXPORTS.items():
+        if home == module_name and public not in globals():
+            sibling = getattr(module, public)
+            _publish(sibling)
+            globals()[public] = sibling  # later lookups are plain attribute reads
+    return globals()[name]
+
+
+def _publish(value: Any) -> None:
+    """Make a public class or function report ``actions_core`` as its module.
+
+    Only the package's own classes and functions: constants cannot carry a ``__module__`` and
+    ``hookimpl`` is pluggy's marker instance. ``typing.get_type_hints`` resolves a class's
+    string annotations (``from __future__ import annotations``) in the namespace of
+    ``__module__``, which would now be this lazy module; so a class's own annotations are first
+    replaced by their evaluated types, keeping dataclass introspection (and anything built on
+    it) working. Where they cannot be evaluated (names imported only for type checkers), they
+    stay strings, as unresolvable as before.
+    """
+    if not isinstance(value, type | FunctionType):
+        return
+    if not value.__module__.startswith(f"{__name__}."):
+        return
+    if isinstance(value, type):
+        import inspect  # already loaded by dataclasses; kept off ``import actions_core``
+
+        own = inspect.get_annotations(value)
+        if any(isinstance(hint, str) for hint in own.values()):
+            try:
+                hints = typing.get_type_hints(value, include_extras=True)
+            except Exception:  # unresolvable before too (type-checking-only names): keep them
+                hints = {}
+            value.__annotations__ = {key: hints.get(key, hint) for key, hint in own.items()}
+    value.__module__ = __name__
 
 
 def __dir__() -> list[str]:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from actions_core.errors import ConfigError
+from actions_core.errors import ConfigError, SecretsUnavailable
 
 __all__ = [
     "KEY_FILE_NAME",
@@ -41,10 +41,6 @@ KEY_FILE_NAME = "encryption.key"
 _FORMAT = "v1"
 _NONCE_BYTES = 12
 _log = logging.getLogger("actions_core.secrets")
-
-
-class SecretsUnavailable(Exception):
-    """Secrets could not be decrypted (wrong key, tampered row, or no key configured)."""
 
 
 @dataclass(frozen=True, repr=False)

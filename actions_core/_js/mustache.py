@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import json
 import math
 import operator
 import re
@@ -30,16 +29,16 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from actions_core._js.json import json_parse, json_quote, json_stringify
+from actions_core._js.values import js_number_to_string, js_to_string, js_truthy
+from actions_core.errors import TemplateError
+
 __all__ = ["ESCAPES", "TemplateError", "prepare_variables", "render", "render_deep"]
 
 _DEFAULT_DELIMITERS = ("{{", "}}")
 # Keys that would pollute prototypes in Kibana's JavaScript; dropped to behave the same.
 _FORBIDDEN_KEYS = frozenset({"__proto__", "constructor", "prototype"})
 _MISSING = object()
-
-
-class TemplateError(Exception):
-    """A template (or a lambda inside it) cannot be rendered."""
 
 
 # --- escaping -------------------------------------------------------------------------------
@@ -61,8 +60,9 @@ _URL = re.compile(r"https?://\S*")
 
 
 def _escape_json(text: str) -> str:
-    """Escape for use *inside* a JSON string literal, so ``"{{x}}"`` stays valid JSON."""
-    return json.dumps(text, ensure_ascii=False)[1:-1]
+    """Escape for use *inside* a JSON string literal, so ``"{{x}}"`` stays valid JSON (Kibana's
+    ``JSON.stringify(text).slice(1, -1)``)."""
+    return json_quote(text)[1:-1]
 
 
 def _escape_markdown(text: str) -> str:
@@ -102,45 +102,22 @@ def _escape_function(escape: str) -> Callable[[str], str]:
 # --- values ---------------------------------------------------------------------------------
 
 
-def _js_number(value: int | float) -> str:
-    """Format a number as JavaScript's ``String(n)`` does (``1.0`` -> ``1``, ``1e-7``)."""
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    text = repr(value)
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    power = int(exponent)
-    if -7 < power < 21:  # JS switches to exponent notation later than Python does
-        return format(Decimal(text), "f")
-    return f"{mantissa}e{'+' if power > 0 else '-'}{abs(power)}"
-
-
 def _json_default(value: Any) -> str:
     return value.isoformat() if isinstance(value, date | time) else str(value)
 
 
 def _to_json(value: Any) -> str:
-    """Compact JSON, as ``JSON.stringify`` writes it."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    """Compact JSON, as ``JSON.stringify`` writes it (dates as ISO text)."""
+    return json_stringify(value, default=_json_default)
 
 
 def _to_text(value: Any) -> str:
-    """The text a value renders as, before escaping (Kibana's ``toString`` semantics)."""
+    """The text a value renders as, before escaping (Kibana's ``toString`` semantics, except
+    that ``null`` renders as nothing and objects as their JSON)."""
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return _js_number(value)
+    if isinstance(value, str | bool | int | float):
+        return js_to_string(value)
     if isinstance(value, Mapping):
         return _to_json(value)
     if isinstance(value, list | tuple):
@@ -151,10 +128,12 @@ def _to_text(value: Any) -> str:
 
 
 def _truthy(value: Any) -> bool:
-    """Whether a section renders: Python truthiness, which matches JS for 0, "" and NaN aside."""
-    if isinstance(value, float) and math.isnan(value):
-        return False
-    return bool(value)
+    """Whether a section renders: JavaScript truthiness, except that an empty list or object
+    renders nothing (a section over a list repeats per item; ``{}`` has been falsy here from the
+    start, where mustache.js would render it)."""
+    if isinstance(value, list | tuple | Mapping):
+        return len(value) > 0
+    return js_truthy(value)
 
 
 # --- variables ------------------------------------------------------------------------------
@@ -450,7 +429,7 @@ def _eval_math(text: str, render: _SubRender) -> str:
     except Exception as err:
         reason = "result out of range" if isinstance(err, OverflowError) else err
         raise TemplateError(f'error evaluating math expression "{expression}": {reason}') from err
-    return _js_number(result)
+    return js_number_to_string(result)
 
 
 def _eval_math_node(node: ast.expr, lookup: Callable[[str], Any]) -> float:
@@ -522,7 +501,7 @@ def _format_number(text: str, render: _SubRender) -> str:
     if locale.lower() not in ("", "en", "en-us"):
         raise TemplateError(f'unsupported locale "{locale}"')
     try:
-        options = json.loads(options_text) if options_text else {}
+        options = json_parse(options_text) if options_text else {}
     except ValueError as err:
         raise TemplateError(f'invalid options "{options_text}": {err}') from None
     if not isinstance(options, dict) or not _NUMBER_OPTIONS.issuperset(options):

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-__all__ = ["ActionResult", "ExecutionError"]
+from actions_core.errors import ErrorSource, ExecutionError
 
-ErrorSource = Literal["user", "framework"]
+__all__ = ["ActionResult", "ExecutionError"]  # ExecutionError lives in actions_core.errors
 
 
 @dataclass
@@ -48,21 +48,3 @@ class ActionResult:
         if self.error_source is not None:
             body["errorSource"] = self.error_source
         return body
-
-
-class ExecutionError(Exception):
-    """Raise from an executor to fail with a chosen ``retry`` flag and error source.
-
-    Any other exception fails the execution too, as a retryable framework error.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry: bool | datetime = True,
-        error_source: ErrorSource = "framework",
-    ) -> None:
-        super().__init__(message)
-        self.retry = retry
-        self.error_source = error_source

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from actions_core._js.values import expected_type_message, js_type_name
 from actions_core._run import schema_cache
 from actions_core.errors import ValidationError
 
@@ -58,7 +59,7 @@ def check_schema(schema: Any) -> str | None:
     process, and passes also across processes (see :mod:`.schema_cache`).
     """
     if not isinstance(schema, Mapping):
-        return f"a schema must be an object, got {_type_name(schema)}"
+        return f"a schema must be an object, got {js_type_name(schema)}"
     key = _canonical_json(schema)
     if key is not None:
         if key in _checked:
@@ -184,24 +185,6 @@ def format_problems(problems: Iterable[tuple[str, str]]) -> str:
 
 # --- error formatting ------------------------------------------------------------------------
 
-_JSON_TYPES = (
-    (bool, "boolean"),
-    (int, "number"),
-    (float, "number"),
-    (str, "string"),
-    (list, "array"),
-    (tuple, "array"),
-    (Mapping, "object"),
-    (type(None), "null"),
-)
-
-
-def _type_name(value: Any) -> str:
-    for python_type, name in _JSON_TYPES:
-        if isinstance(value, python_type):
-            return name
-    return type(value).__name__
-
 
 def _expected(schema: Any) -> str:
     declared = schema.get("type") if isinstance(schema, Mapping) else None
@@ -239,7 +222,7 @@ def _describe(error: JsonSchemaError, secret: bool) -> list[tuple[str, str]]:
         return [
             (
                 _join(path, name),
-                f"expected value of type [{_expected(properties.get(name))}] but got [undefined]",
+                expected_type_message(_expected(properties.get(name))),
             )
             for name in error.validator_value
             if isinstance(instance, Mapping) and name not in instance
@@ -258,7 +241,7 @@ def _describe(error: JsonSchemaError, secret: bool) -> list[tuple[str, str]]:
         return [
             (
                 _join(path),
-                f"expected value of type [{_expected(schema)}] but got [{_type_name(instance)}]",
+                expected_type_message(_expected(schema), instance),
             )
         ]
     if kind == "enum":

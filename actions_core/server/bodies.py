@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import Request
 
+from actions_core._js.values import expected_type_message, js_type_name
 from actions_core.server.errors import HttpError
 
 __all__ = [
@@ -74,27 +75,13 @@ async def read_json(request: Request, limit: int) -> Any:
 # --- config-schema style checks ---------------------------------------------------------------
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "Array"
-    return "Object"
-
-
 def _fail(path: str, message: str) -> HttpError:
     return HttpError(400, f"[{path}]: {message}")
 
 
 def _object(body: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(body, dict):
-        kind = "undefined" if body is None else _kind(body)
+        kind = "undefined" if body is None else js_type_name(body)
         raise HttpError(
             400, f"[{BODY}]: expected a plain object value, but found [{kind}] instead."
         )
@@ -108,11 +95,11 @@ def _field(body: Mapping[str, Any], key: str, kind: str, accepts: type, required
     """``body[key]`` when it is an ``accepts`` (config-schema's ``kind``), None when absent."""
     if key not in body:
         if required:
-            raise _fail(f"{BODY}.{key}", f"expected value of type [{kind}] but got [undefined]")
+            raise _fail(f"{BODY}.{key}", expected_type_message(kind))
         return None
     value = body[key]
     if not isinstance(value, accepts):
-        raise _fail(f"{BODY}.{key}", f"expected value of type [{kind}] but got [{_kind(value)}]")
+        raise _fail(f"{BODY}.{key}", expected_type_message(kind, value))
     return value
 
 

@@ -9,11 +9,11 @@ from typing import Any
 import requests
 
 import actions_core
+from actions_core import JsonParseError, js_trim, js_truthy, json_parse, json_stringify
 
 from . import action_type
 from .constants import DEFAULT_MODEL, DEFAULT_TIMEOUT_MS
 from .dashboard import dashboard_info
-from .jsjson import JsonError, js_trim, loads, stringify, truthy
 from .pki import tls_options
 from .responses import check_run_response
 from .sanitize import default_model_arg, request_with_stream_option, sanitize_request
@@ -136,7 +136,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
     @_sub_action("invokeAI")
     def invoke_ai(self, params: dict[str, Any]) -> dict[str, Any]:
         """Chat messages in, ``{message, usage}`` out."""
-        body = stringify(_request_options(params))
+        body = json_stringify(_request_options(params))
         data = self._run_api(body, params.get("timeout"), params.get("maxContentLength"))
         choices = data.get("choices") or []
         message = choices[0].get("message") if choices else None
@@ -151,7 +151,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
         """Chat messages in, the provider's SSE bytes out (untouched, as they arrive)."""
         rest = _request_options(params)
         execute_body = request_with_stream_option(
-            self.provider, self.url, stringify(rest), True, self.default_model
+            self.provider, self.url, json_stringify(rest), True, self.default_model
         )
         timeout = _ms_to_seconds(params.get("timeout"))
         response = self.upstream.post(
@@ -179,7 +179,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
         timeout = _ms_to_seconds(params.get("timeout"))
         response = self.upstream.post(
             url,
-            stringify(request),
+            json_stringify(request),
             timeout=timeout,
             stream=True,
             max_content_length=params.get("maxContentLength"),
@@ -205,15 +205,15 @@ class OpenAIConnector(actions_core.SubActionConnector):
     def _model(self, body: Any) -> str:
         """The model a request names, else the connector's default, else the constant."""
         model = body.get("model") if isinstance(body, dict) else None
-        if truthy(model) and isinstance(model, str):
+        if js_truthy(model) and isinstance(model, str):
             return model
         default = self.config.get("defaultModel")
-        return default if truthy(default) else DEFAULT_MODEL
+        return default if js_truthy(default) else DEFAULT_MODEL
 
     def _completion(self, response: requests.Response) -> Any:
         try:
-            data: Any = loads(response.content.decode("utf-8", errors="replace"))
-        except JsonError:
+            data: Any = json_parse(response.content.decode("utf-8", errors="replace"))
+        except JsonParseError:
             data = response.text
         finally:
             response.close()
@@ -288,8 +288,8 @@ class OpenAIConnector(actions_core.SubActionConnector):
             self._report(data["usage"], model, estimated=False)
             return
         try:
-            request = loads(request_body)
-        except JsonError:
+            request = json_parse(request_body)
+        except JsonParseError:
             request = None
         try:
             message = (data.get("choices") or [{}])[0].get("message") or {}
@@ -312,8 +312,8 @@ class OpenAIConnector(actions_core.SubActionConnector):
 
     def _prompt_from_body(self, body: str) -> int:
         try:
-            return self._prompt_from_request(loads(body))
-        except JsonError:
+            return self._prompt_from_request(json_parse(body))
+        except JsonParseError:
             return 0
 
     def _prompt_from_request(self, request: Any) -> int:

@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import actions_core
-
-from .jsjson import js_text, truthy
+from actions_core import js_to_string, js_truthy
 
 __all__ = [
     "AZURE_FUNCTIONS_HINT",
@@ -39,7 +38,7 @@ def error_detail(data: Any) -> str | None:
     detail = error.get("message") if isinstance(error, dict) else None
     if detail is None:
         detail = error
-    return js_text(detail) if truthy(detail) else None
+    return js_to_string(detail) if js_truthy(detail) else None
 
 
 def response_error_message(status: int, status_text: str, data: Any) -> str:

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import actions_core
+from actions_core import js_truthy
 
 from .constants import OTHER
-from .jsjson import truthy
 
 __all__ = [
     "PkiError",
@@ -83,7 +83,7 @@ def decode_pem(data: str) -> str:
 
 def _pem_texts(secrets: Mapping[str, Any]) -> dict[str, str]:
     """The decoded PEM text of each PKI secret that is set."""
-    return {key: decode_pem(secrets[key]) for key in PKI_KEYS if truthy(secrets.get(key))}
+    return {key: decode_pem(secrets[key]) for key in PKI_KEYS if js_truthy(secrets.get(key))}
 
 
 def check_pki_secrets(secrets: Mapping[str, Any], texts: dict[str, str] | None = None) -> None:
@@ -92,9 +92,9 @@ def check_pki_secrets(secrets: Mapping[str, Any], texts: dict[str, str] | None =
     ``texts`` are the secrets' decoded PEMs when the caller has them already."""
     if not any(key in secrets for key in PKI_KEYS):
         raise ValueError(PKI_REQUIRES_BOTH)
-    if not truthy(secrets.get("certificateData")):
+    if not js_truthy(secrets.get("certificateData")):
         raise ValueError(CERT_REQUIRED)
-    if not truthy(secrets.get("privateKeyData")):
+    if not js_truthy(secrets.get("privateKeyData")):
         raise ValueError(KEY_REQUIRED)
     texts = _pem_texts(secrets) if texts is None else texts
     if CERT_HEADER not in texts["certificateData"]:

@@ -9,30 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from actions_core import expected_type_message, js_type_name
+
 __all__ = ["check_run_response"]
-
-_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
-    (bool, "boolean"),
-    ((int, float), "number"),
-    (str, "string"),
-    (list, "array"),
-    (dict, "object"),
-)
-
-
-def _type_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    for python_type, name in _TYPES:
-        if isinstance(value, python_type):
-            return name
-    return type(value).__name__
 
 
 def _is(value: Any, expected: str) -> bool:
-    if expected == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return _type_of(value) == expected
+    """Whether ``value`` has the config-schema type ``expected`` (``object``, ``array``...)."""
+    return js_type_name(value).lower() == expected
 
 
 def _field(
@@ -40,13 +24,9 @@ def _field(
 ) -> str | None:
     where = f"{path}{key}"
     if key not in obj or (obj[key] is None and not required):
-        return (
-            f"[{where}]: expected value of type [{expected}] but got [undefined]"
-            if required
-            else None
-        )
+        return f"[{where}]: {expected_type_message(expected)}" if required else None
     if not _is(obj[key], expected):
-        return f"[{where}]: expected value of type [{expected}] but got [{_type_of(obj[key])}]"
+        return f"[{where}]: {expected_type_message(expected, obj[key])}"
     return None
 
 
@@ -57,7 +37,7 @@ def check_run_response(data: Any, *, usage_required: bool = False) -> str | None
     is present it must hold the three counts. Optional fields may be ``null``.
     """
     if not isinstance(data, dict):
-        return f"expected value of type [object] but got [{_type_of(data)}]"
+        return expected_type_message("object", data)
     for key, expected in (("id", "string"), ("object", "string"), ("created", "number")):
         problem = _field(data, "", key, expected, required=False)
         if problem:
@@ -79,7 +59,7 @@ def check_run_response(data: Any, *, usage_required: bool = False) -> str | None
     for index, choice in enumerate(data["choices"]):
         path = f"choices.{index}"
         if not isinstance(choice, dict):
-            return f"[{path}]: expected value of type [object] but got [{_type_of(choice)}]"
+            return f"[{path}]: {expected_type_message('object', choice)}"
         problem = _field(choice, f"{path}.", "message", "object", required=True)
         if problem:
             return problem

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from actions_core import JsonParseError, js_truthy, json_parse, json_stringify
+
 from .constants import AZURE, AZURE_URL_PATTERNS, OPENAI, OPENAI_URLS, OTHER
-from .jsjson import JsonError, loads, stringify, truthy
 
 __all__ = ["request_with_stream_option", "sanitize_request"]
 
@@ -23,8 +24,8 @@ class _Unchanged(Exception):
 
 def _parse(body: str) -> Any:
     try:
-        return loads(body)
-    except JsonError:
+        return json_parse(body)
+    except JsonParseError:
         raise _Unchanged from None
 
 
@@ -60,38 +61,38 @@ def _strip_unused_tool_params(body: Any) -> None:
 
 def _openai(url: str, body: str, stream: bool, default_model: Any) -> str:
     data = _parse(body)
-    if truthy(data):
+    if js_truthy(data):
         if url in OPENAI_URLS:
             _set(data, "stream", stream)
             if stream:
                 _set(data, "stream_options", {"include_usage": True})
         model = _get(data, "model")
-        _set(data, "model", model if truthy(model) else default_model)
+        _set(data, "model", model if js_truthy(model) else default_model)
         _strip_unused_tool_params(data)
-    return stringify(data)
+    return json_stringify(data)
 
 
 def _azure(url: str, body: str, stream: bool, default_model: Any) -> str:
     if not any(pattern.search(url) for pattern in AZURE_URL_PATTERNS):
         return body
     data = _parse(body)
-    if truthy(data):
+    if js_truthy(data):
         _set(data, "stream", stream)
         if stream:
             _set(data, "stream_options", {"include_usage": True})
-        if truthy(default_model) and not truthy(_get(data, "model")):
+        if js_truthy(default_model) and not js_truthy(_get(data, "model")):
             _set(data, "model", default_model)
-    return stringify(data)
+    return json_stringify(data)
 
 
 def _other(body: str, stream: bool, default_model: Any) -> str:
     data = _parse(body)
-    if truthy(data):
+    if js_truthy(data):
         _set(data, "stream", stream)
-    if truthy(default_model) and not truthy(_get(data, "model")):
+    if js_truthy(default_model) and not js_truthy(_get(data, "model")):
         _set(data, "model", default_model)
     _strip_unused_tool_params(data)
-    return stringify(data)
+    return json_stringify(data)
 
 
 def request_with_stream_option(

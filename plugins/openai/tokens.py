@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .jsjson import js_text, stringify, truthy
+from actions_core import js_to_string, js_truthy, json_stringify
 
 __all__ = [
     "ENCODING",
@@ -52,14 +52,14 @@ def _text(message: Mapping[str, Any], key: str) -> str:
     """``${message[key]}`` in a JavaScript template string."""
     if key not in message:
         return "undefined"
-    return js_text(message[key])
+    return js_to_string(message[key])
 
 
 def _message_suffix(message: Mapping[str, Any]) -> str:
     if "name" in message:
         return _text(message, "name")
     call = message.get("function_call")
-    if truthy(call) and isinstance(call, Mapping):
+    if js_truthy(call) and isinstance(call, Mapping):
         return _text(call, "name") + "\n" + _text(call, "arguments")
     return ""
 
@@ -82,12 +82,12 @@ def stream_messages_prompt_tokens(messages: Iterable[Mapping[str, Any]]) -> int:
 
 def functions_prompt_tokens(functions: Any) -> int:
     """``<|start|>name\\ndescription\\nJSON(parameters)<|end|>`` per (legacy) function."""
-    if not truthy(functions) or not isinstance(functions, list):
+    if not js_truthy(functions) or not isinstance(functions, list):
         return 0
     parts = []
     for fn in functions:
         fn = fn if isinstance(fn, Mapping) else {}
-        parameters = stringify(fn["parameters"]) if "parameters" in fn else "undefined"
+        parameters = json_stringify(fn["parameters"]) if "parameters" in fn else "undefined"
         parts.append(
             f"<|start|>{_text(fn, 'name')}\n{_text(fn, 'description')}\n{parameters}<|end|>"
         )
@@ -101,4 +101,4 @@ def completion_tokens_from_message(content: str, function_name: str, arguments: 
         message["content"] = content
     if function_name:
         message["function_call"] = {"name": function_name, "arguments": arguments}
-    return count_tokens(stringify(message))
+    return count_tokens(json_stringify(message))

@@ -16,10 +16,10 @@ import requests
 import urllib3.exceptions
 
 import actions_core
+from actions_core import JsonParseError, json_parse
 
 from .constants import AZURE, OPENAI, OTHER
 from .errors import response_error_message, status_error_source, status_retry
-from .jsjson import JsonError, loads
 from .pki import remap_tls_error
 from .urls import normalize_url
 
@@ -180,8 +180,8 @@ class Upstream:
         finally:
             response.close()
         try:
-            data: Any = loads(content.decode("utf-8", errors="replace"))
-        except JsonError:
+            data: Any = json_parse(content.decode("utf-8", errors="replace"))
+        except JsonParseError:
             data = None  # not JSON: Kibana ignores it
         reason = response.reason or _standard_phrase(status)  # HTTP/2 has no reason phrase
         message = response_error_message(status, reason, data)

@@ -6,15 +6,16 @@ import math
 from typing import Any
 
 import actions_core
+from actions_core import expected_type_message, js_truthy
 
 from .constants import PROVIDERS
-from .jsjson import truthy
 from .pki import PKI_KEYS, check_pki_secrets
 from .urls import UrlError, assert_url
 
 __all__ = ["validate_config", "validate_secrets"]
 
-API_KEY_MISSING = "[apiKey]: expected value of type [string] but got [undefined]"
+_API_KEY_PROBLEM = expected_type_message("string")
+API_KEY_MISSING = f"[apiKey]: {_API_KEY_PROBLEM}"
 _NUMERIC_CONFIG = ("contextWindowLength", "temperature")
 _FIELD_WORDS = {
     "certificateData": "Certificate data",
@@ -52,7 +53,7 @@ def validate_config(config: dict[str, Any], ctx: actions_core.ValidationContext)
         if provider not in PROVIDERS:
             raise _ConfigProblem(
                 f"API Provider is not supported: {provider}"
-                if truthy(provider)
+                if js_truthy(provider)
                 else "API Provider is not supported"
             )
     except _ConfigProblem as problem:
@@ -66,7 +67,7 @@ def validate_config(config: dict[str, Any], ctx: actions_core.ValidationContext)
             try:
                 coerced[key] = _number(coerced[key])
             except ValueError:
-                problem = "expected value of type [number] but got [string]"
+                problem = expected_type_message("number", coerced[key])
                 raise actions_core.ValidationError(
                     f"[{key}]: {problem}", [(key, problem)]
                 ) from None
@@ -81,15 +82,13 @@ def validate_secrets(
         # Kibana's secrets union: {apiKey} alone, or non-empty strings throughout
         problem = "value has length [0] but it must have a minimum length of [1]."
         raise actions_core.ValidationError(f"[apiKey]: {problem}", [("apiKey", problem)])
-    if truthy(secrets.get("certificateData")) or truthy(secrets.get("privateKeyData")):
+    if js_truthy(secrets.get("certificateData")) or js_truthy(secrets.get("privateKeyData")):
         try:
             check_pki_secrets(secrets)
         except ValueError as err:
             field = next((k for k in PKI_KEYS if _FIELD_WORDS[k] in str(err)), "certificateData")
             raise actions_core.ValidationError(str(err), [(field, str(err))]) from None
         return None
-    if not truthy(secrets.get("apiKey")):
-        raise actions_core.ValidationError(
-            API_KEY_MISSING, [("apiKey", "expected value of type [string] but got [undefined]")]
-        )
+    if not js_truthy(secrets.get("apiKey")):
+        raise actions_core.ValidationError(API_KEY_MISSING, [("apiKey", _API_KEY_PROBLEM)])
     return None

@@ -1,52 +1,12 @@
-"""Shortcuts that must not change a byte: JSON through the C codec when it agrees with
-JavaScript, and the SSE tally that reads what it is fed later, in one go."""
+"""Shortcuts that must not change a byte: the SSE tally that reads what it is fed later, in one
+go (the JSON fast paths are tested in tests/_js/test_json.py)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from actions_core_plugins.openai import jsjson
 from actions_core_plugins.openai.streaming import SseTally
-
-VALUES = [
-    {"model": "m", "messages": [{"role": "user", "content": "héllo ☃ 😀"}], "temperature": 0},
-    {"a": [1, 0.5, 2.0, -0.0, 1e21, 1e-7, 0.0001, 123.456, 2**53, -(2**53) + 1]},
-    {"t": 0.7, "n": None, "b": True, "f": False, "s": "x\ud800y", "e": {}},
-    {"2": 1, "1": 2, "x": [[], {}]},
-    [1, "a", {"k": (1, 2)}],
-    {1: "int key", None: "none key", 2.5: "float key"},
-]
-
-
-@pytest.mark.parametrize("value", VALUES)
-def test_stringify_matches_the_exact_writer(value):
-    parts: list[str] = []
-    jsjson._write(value, parts)
-    assert jsjson.stringify(value) == "".join(parts)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        '{"b":1,"a":2,"b":3}',
-        '{"b":1,"10":2,"2":3,"a":{"x":1,"0":2}}',
-        '{"b":1,"\\u0031":2}',
-        '{"id":"2024-01-01","n":[1,2]}',
-        '"just a string"',
-        "[1, 2.5, 1e400]",
-    ],
-)
-def test_loads_matches_the_ordering_decoder(text):
-    expected = json.loads(text, object_pairs_hook=jsjson._object)
-    got = jsjson.loads(text)
-    assert got == expected
-    assert json.dumps(got) == json.dumps(expected)  # same key order too
-
-
-def test_loads_still_refuses_nan():
-    with pytest.raises(jsjson.JsonError):
-        jsjson.loads('{"a": NaN}')
 
 
 def _sse(*chunks: dict) -> bytes:
