@@ -67,7 +67,7 @@ RULES: dict[str, Rule] = {
     # the framework
     "_plugins": _rule("_run errors"),
     "_run": _rule("_js _net errors", annotations="_plugins connectors events"),
-    "_connectors": _rule("errors", annotations="connectors"),
+    "_connectors": _rule("_js errors", annotations="connectors"),
     "secrets": _rule("errors"),
     "settings": _rule("_net errors"),
     "events": _rule("_store errors"),

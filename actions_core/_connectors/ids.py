@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from actions_core._js.values import expected_type_message
 from actions_core.errors import ValidationError
 
 __all__ = ["DEFAULT_SPACE", "check_connector_id", "check_name", "check_space_id"]
@@ -45,7 +46,7 @@ def check_name(name: Any) -> str:
     """A display name: a string that is not empty or only whitespace (Kibana's wording)."""
     if not isinstance(name, str):
         raise ValidationError(
-            f"[name]: expected value of type [string] but got [{type(name).__name__}]",
+            f"[name]: {expected_type_message('string', name)}",
             [("name", "expected a string")],
         )
     if not name.strip():
