@@ -8,6 +8,7 @@ point names; empty loads none) keeps tests hermetic.
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ __all__ = [
     "load_plugins",
 ]
 
+_log = logging.getLogger("actions_core.plugins")
 ENTRY_POINT_GROUP = "actions_core"
 PLUGINS_ENV = "ACTIONS_PLUGINS"
 
@@ -75,6 +77,14 @@ class PluginManager:
             raise PluginError(name, str(err)) from err
         except ValueError as err:  # registered twice under the same name
             raise PluginError(name, str(err)) from err
+        if not self.pm.get_hookcallers(plugin):
+            # almost always a forgotten @actions_core.hookimpl: the plugin would do nothing
+            _log.warning(
+                'Plugin "%s" implements no hook: it does nothing. Mark its hook functions '
+                "with @actions_core.hookimpl (hooks: %s).",
+                name,
+                ", ".join(_hook_names()),
+            )
 
     def check(self) -> None:
         """Fail loudly on hook implementations that match no specification (misspelled hooks)."""
@@ -115,6 +125,14 @@ def load_plugins(extra: Iterable[Any] = (), *, entry_points: bool = True) -> Plu
         manager.register(plugin)
     manager.check()
     return manager
+
+
+def _hook_names() -> list[str]:
+    return sorted(
+        name
+        for name, value in vars(hookspecs).items()
+        if callable(value) and hasattr(value, f"{hookspecs.PROJECT}_spec")
+    )
 
 
 def _plugin_name(plugin: Any) -> str:

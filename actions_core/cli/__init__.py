@@ -25,6 +25,7 @@ from rich.table import Table
 from actions_core import __version__
 from actions_core._run.result import ActionResult
 from actions_core.actions import Actions
+from actions_core.cli.plugin_commands import add_plugin_commands
 from actions_core.connectors import Connector
 from actions_core.errors import ActionsError, ConfigError, ConflictError, NotFoundError
 from actions_core.events import Event, UsageBucket, UsageGroup, UsageReport
@@ -734,6 +735,9 @@ def hash_password_command() -> None:
 
     password = _ask_secret("Password", required=True)
     click.echo(hash_password(password))
+
+
+add_plugin_commands(cli)  # the register_commands hook: plugins add their own commands
 
 
 def main(argv: Sequence[str] | None = None) -> None:
