@@ -1,4 +1,4 @@
-"""The ``register_commands(cli)`` hook: a plugin adds commands to ``actions``, never replaces one."""
+"""The ``register_commands(cli)`` hook: a plugin adds commands to ``actions``, never replaces."""
 
 from __future__ import annotations
 
