@@ -78,9 +78,7 @@ def test_a_duplicate_type_id_names_both_plugins_and_how_to_leave_one_out(make_ac
     )
 
 
-def test_a_plugin_that_implements_no_hook_is_loaded_with_a_warning_naming_it(
-    make_actions, caplog
-):
+def test_a_plugin_that_implements_no_hook_is_loaded_with_a_warning_naming_it(make_actions, caplog):
     class Forgotten:  # the hook function lacks its @actions_core.hookimpl marker
         __name__ = "forgotten-marker"
 
