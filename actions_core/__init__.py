@@ -18,19 +18,23 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS below
     from actions_core._net.client import HttpClient
     from actions_core._net.errors import (
-        AddressNotAllowedError,
-        HostNotAllowedError,
-        ResponseTooLargeError,
-    )
-    from actions_core._net.policy import NetworkPolicy
-    from actions_core._net.request_errors import (
         CERTIFICATE_ERROR_CODES,
         HOSTNAME_ERROR_CODE,
+        AddressNotAllowedError,
+        HostNotAllowedError,
+        InvalidRequestError,
+        RequestConnectionError,
+        RequestError,
+        RequestTimeoutError,
+        RequestTlsError,
+        ResponseTooLargeError,
         describe_request_error,
         is_timeout,
         is_tls_error,
+        request_error,
         retry_after,
     )
+    from actions_core._net.policy import NetworkPolicy
     from actions_core._net.tls import TlsOptions
     from actions_core._plugins.action_type import ActionType
     from actions_core._plugins.hookspecs import hookimpl
@@ -85,12 +89,18 @@ _EXPORTS: dict[str, str] = {
     "AddressNotAllowedError": "._net.errors",
     "HostNotAllowedError": "._net.errors",
     "ResponseTooLargeError": "._net.errors",
-    "CERTIFICATE_ERROR_CODES": "._net.request_errors",
-    "HOSTNAME_ERROR_CODE": "._net.request_errors",
-    "describe_request_error": "._net.request_errors",
-    "is_timeout": "._net.request_errors",
-    "is_tls_error": "._net.request_errors",
-    "retry_after": "._net.request_errors",
+    "RequestError": "._net.errors",
+    "RequestTimeoutError": "._net.errors",
+    "RequestConnectionError": "._net.errors",
+    "RequestTlsError": "._net.errors",
+    "InvalidRequestError": "._net.errors",
+    "request_error": "._net.errors",
+    "CERTIFICATE_ERROR_CODES": "._net.errors",
+    "HOSTNAME_ERROR_CODE": "._net.errors",
+    "describe_request_error": "._net.errors",
+    "is_timeout": "._net.errors",
+    "is_tls_error": "._net.errors",
+    "retry_after": "._net.errors",
     "ActionResult": "._run.result",
     "ExecutionError": "._run.result",
     "SubActionConnector": "._plugins.subactions",
@@ -120,10 +130,15 @@ __all__ = [
     "ForbiddenError",
     "HostNotAllowedError",
     "HttpClient",
+    "InvalidRequestError",
     "NetworkPolicy",
     "NotFoundError",
     "PluginError",
     "RegistrationError",
+    "RequestConnectionError",
+    "RequestError",
+    "RequestTimeoutError",
+    "RequestTlsError",
     "ResponseTooLargeError",
     "SubActionConnector",
     "TlsOptions",
@@ -138,6 +153,7 @@ __all__ = [
     "is_timeout",
     "is_tls_error",
     "render_template",
+    "request_error",
     "retry_after",
     "sub_action",
     "sub_action_type",

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from actions_core._net.errors import RequestError
 from actions_core._run.boundary import AsyncStream, chunk_problem, json_problem, settle
 from actions_core._run.context import ExecutionContext, ValidationContext
 from actions_core._run.result import ActionResult, ExecutionError
@@ -383,6 +384,15 @@ def _failure(connector_id: str, err: BaseException, origin: _Origin | None = Non
             connector_id=connector_id,
             message=RUN_FAILED,
             service_message=str(err),
+            retry=err.retry,
+            error_source=err.error_source,
+        )
+    if isinstance(err, RequestError):  # ctx.http failed and the plugin let it through
+        return ActionResult(
+            status="error",
+            connector_id=connector_id,
+            message=RUN_FAILED,
+            service_message=err.service_message,
             retry=err.retry,
             error_source=err.error_source,
         )
