@@ -5,6 +5,12 @@ resolve connector → type executable? → validate params, config, secrets, con
 
 Validation failures return error results and write no event, as in Kibana. Streaming executors
 return an iterator; their ``execute`` record is written when the caller finishes or closes it.
+
+Once ``execute-start`` is written, every path ends in exactly one ``execute`` record, whatever
+the plugin's executor does: ``async def`` executors are awaited or streamed (:mod:`.boundary`),
+data or chunks that are not JSON fail the execution naming the type and the plugin, and an
+unexpected exception is reported with its type while its traceback goes to the log, with the
+connector's secret values masked in both.
 """
 
 from __future__ import annotations
@@ -127,6 +133,9 @@ class Executor:
                 result = who.not_json(connector.id, problem)
         except Exception as err:
             result = _failure(connector.id, err, who)
+        except BaseException as err:  # KeyboardInterrupt, SystemExit: record, then let it go
+            completion.finish(_failure(connector.id, err, who))
+            raise
         completion.finish(result)
         return result
 
