@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,15 @@ from tests.support import KEY, TypesPlugin
 
 SECRET = "s3cret-token-value-9d2f"
 RUN_FAILED = "an error occurred while running the action"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+CLOSED_PORT = _closed_port()  # nothing listens there: connections are refused
 PLUGIN = "test-plugin"
 
 
@@ -94,6 +104,19 @@ async def _async_returns_stream(ctx: actions_core.ExecutionContext) -> Any:
     return chunks()
 
 
+def _unreachable(ctx: actions_core.ExecutionContext) -> Any:
+    """Lets ``ctx.http``'s RequestError through (a closed port on 127.0.0.1)."""
+    return ctx.http.request("GET", f"http://127.0.0.1:{CLOSED_PORT}/").text
+
+
+def _catches_request_errors(ctx: actions_core.ExecutionContext) -> Any:
+    """Catches the whole family with one class, as the built-in plugins do."""
+    try:
+        return ctx.http.request("GET", f"http://127.0.0.1:{CLOSED_PORT}/").text
+    except actions_core.RequestError as err:
+        return {"code": err.code, "retry": err.retry, "source": err.error_source}
+
+
 def _bad_chunk(ctx: actions_core.ExecutionContext) -> Iterator[Any]:
     def chunks() -> Iterator[Any]:
         yield {"n": 0}
@@ -131,6 +154,8 @@ TYPES = [
     _type(".async-stream-fails", _async_stream_fails),
     _type(".async-returns-stream", _async_returns_stream),
     _type(".bad-chunk", _bad_chunk),
+    _type(".unreachable", _unreachable),
+    _type(".catches", _catches_request_errors),
 ]
 
 
@@ -233,6 +258,7 @@ class Interface:
 
 @pytest.fixture(params=["python", "cli", "http"])
 def interface(request, make_actions, tmp_path, monkeypatch) -> Interface:
+    monkeypatch.setenv("ACTIONS_ALLOWED_HOSTS", "127.0.0.1")  # for every interface alike
     data_dir = tmp_path / "data"
     actions = make_actions(*TYPES, data_dir=data_dir)
     return Interface(request.param, actions, data_dir, monkeypatch)
@@ -311,6 +337,27 @@ def test_an_async_executor_exception_is_reported_like_a_sync_one(interface: Inte
     body = interface.run(".async-raises")
     assert (body["status"], body["service_message"]) == ("error", "ValueError: bad answer")
     assert _wait_for_event(interface, "async-raises").outcome == "failure"
+
+
+# --- ctx.http's request errors -------------------------------------------------------------
+
+
+def test_a_request_error_let_through_keeps_its_code_and_retry(interface: Interface) -> None:
+    body = interface.run(".unreachable")
+    assert body == {
+        "connector_id": "unreachable",
+        "status": "error",
+        "message": RUN_FAILED,
+        "service_message": f"[ECONNREFUSED] connect ECONNREFUSED 127.0.0.1:{CLOSED_PORT}",
+        "retry": True,
+        "errorSource": "framework",
+    }
+    assert _wait_for_event(interface, "unreachable").outcome == "failure"
+
+
+def test_one_except_clause_catches_every_request_error(interface: Interface) -> None:
+    body = interface.run(".catches")
+    assert body["data"] == {"code": "ECONNREFUSED", "retry": True, "source": "framework"}
 
 
 # --- async executors ------------------------------------------------------------------------
