@@ -69,7 +69,7 @@ class PluginManager:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
 
-    def register(self, plugin: Any, name: str | None = None) -> None:
+    def register(self, plugin: Any, name: str | None = None, *, warn_hookless: bool = True) -> None:
         name = name or _plugin_name(plugin)
         try:
             self.pm.register(plugin, name=name)
@@ -77,7 +77,7 @@ class PluginManager:
             raise PluginError(name, str(err)) from err
         except ValueError as err:  # registered twice under the same name
             raise PluginError(name, str(err)) from err
-        if not self.pm.get_hookcallers(plugin):
+        if warn_hookless and not self.pm.get_hookcallers(plugin):
             # almost always a forgotten @actions_core.hookimpl: the plugin would do nothing
             _log.warning(
                 'Plugin "%s" implements no hook: it does nothing. Mark its hook functions '
@@ -116,13 +116,20 @@ class PluginManager:
                 raise PluginError(name, f"register_action_types failed: {err!r}") from err
 
 
-def load_plugins(extra: Iterable[Any] = (), *, entry_points: bool = True) -> PluginManager:
+def load_plugins(
+    extra: Iterable[Any] = (), *, entry_points: bool = True, warn_hookless: bool = True
+) -> PluginManager:
+    """The plugin manager with the allowed entry points and ``extra``, hooks checked.
+
+    ``warn_hookless=False`` skips the warning about plugins without hooks (for a second load
+    in the same command, which would repeat it).
+    """
     manager = PluginManager()
     if entry_points:
         for name, plugin in entry_point_plugins():
-            manager.register(plugin, name)
+            manager.register(plugin, name, warn_hookless=warn_hookless)
     for plugin in extra:
-        manager.register(plugin)
+        manager.register(plugin, warn_hookless=warn_hookless)
     manager.check()
     return manager
 

@@ -387,6 +387,14 @@ def describe_exception(err: BaseException) -> str:
 
 
 def _failure(connector_id: str, err: BaseException, origin: _Origin | None = None) -> ActionResult:
+    """The error result for an executor that raised; the connector's secrets never in it."""
+    result = _failure_result(connector_id, err, origin)
+    if origin is not None and result.service_message:
+        result.service_message = origin.scrub(result.service_message)
+    return result
+
+
+def _failure_result(connector_id: str, err: BaseException, origin: _Origin | None) -> ActionResult:
     if isinstance(err, ExecutionError):
         return ActionResult(
             status="error",
@@ -416,15 +424,13 @@ def _failure(connector_id: str, err: BaseException, origin: _Origin | None = Non
             error_source="user",
         )
     # an unexpected exception: its type says what went wrong, its traceback goes to the log
-    text = describe_exception(err)
     if origin is not None:
         origin.log_exception(err)
-        text = origin.scrub(text)
     return ActionResult(
         status="error",
         connector_id=connector_id,
         message=RUN_FAILED,
-        service_message=text,
+        service_message=describe_exception(err),
         retry=True,
         error_source="framework",
     )

@@ -28,7 +28,7 @@ def add_plugin_commands(cli: click.Group, manager: PluginManager | None = None) 
     """
     if manager is None:
         try:
-            manager = load_plugins()
+            manager = load_plugins(warn_hookless=False)  # Actions() warns, once
         except ActionsError as err:
             _log.warning("plugin commands are not available: %s", err.message)
             return []

@@ -69,6 +69,10 @@ def _leaky(ctx: actions_core.ExecutionContext) -> Any:
     raise RuntimeError(f"the upstream refused the token {ctx.secrets['token']}")
 
 
+def _leaky_execution_error(ctx: actions_core.ExecutionContext) -> Any:
+    raise actions_core.ExecutionError(f"bad token {ctx.secrets['token']}", retry=False)
+
+
 async def _async_data(ctx: actions_core.ExecutionContext) -> Any:
     await asyncio.sleep(0)
     return {"answer": 42, "params": ctx.params}
@@ -147,6 +151,7 @@ TYPES = [
     _type(".nan", _nan),
     _type(".key-error", _key_error),
     _type(".leaky", _leaky),
+    _type(".leaky-execution-error", _leaky_execution_error),
     _type(".async-data", _async_data),
     _type(".async-not-json", _async_not_json),
     _type(".async-raises", _async_raises),
@@ -331,6 +336,13 @@ def test_an_exception_never_carries_the_connectors_secret(interface: Interface, 
     assert SECRET not in (event.error_message or "")
     assert SECRET not in caplog.text
     assert "[REDACTED]" in caplog.text
+
+
+def test_an_execution_error_never_carries_the_secret_either(interface: Interface) -> None:
+    body = interface.run(".leaky-execution-error")
+    assert (body["service_message"], body["retry"]) == ("bad token [REDACTED]", False)
+    event = _wait_for_event(interface, "leaky-execution-error")
+    assert SECRET not in (event.error_message or "")
 
 
 def test_an_async_executor_exception_is_reported_like_a_sync_one(interface: Interface) -> None:
