@@ -25,7 +25,15 @@ Our exception hierarchy (status code; the module, when not this one)::
     ├── PluginError                     500
     ├── SecretsUnavailable              500
     ├── ExecutionError                  502
-    └── ResponseTooLargeError           502  actions_core._net.errors
+    └── RequestError                    502  actions_core._net.errors
+        ├── RequestTimeoutError         502  actions_core._net.errors
+        ├── RequestConnectionError      502  actions_core._net.errors
+        ├── RequestTlsError             502  actions_core._net.errors
+        ├── InvalidRequestError         502  actions_core._net.errors
+        └── ResponseTooLargeError       502  actions_core._net.errors
+
+``HostNotAllowedError`` is also a ``RequestError`` (its second base): plugins catch every
+failure of ``ctx.http`` as one class, and the policy's refusal is one of them.
 
 Classes defined elsewhere live next to the code that raises them (the network policy's errors in
 ``actions_core._net``); all of them are exported from ``actions_core``. Errors that belong to one

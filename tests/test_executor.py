@@ -96,14 +96,15 @@ def test_an_executor_that_raises_gives_kibanas_error_result(make_actions):
     result = actions.execute(cid, {"text": "x"})
     assert result.status == "error"
     assert result.message == "an error occurred while running the action"
-    assert result.service_message == "connection refused by upstream"
+    assert result.service_message == "ConnectionError: connection refused by upstream"
     assert result.retry is True
     assert result.error_source == "framework"
     [event] = executions(actions)
     assert event.outcome == "failure"
     assert event.message == f"action execution failure: .echo:{cid}: echo"
     assert event.error_message == (
-        "an error occurred while running the action: connection refused by upstream; retry: true"
+        "an error occurred while running the action: "
+        "ConnectionError: connection refused by upstream; retry: true"
     )
 
 

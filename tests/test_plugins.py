@@ -67,12 +67,32 @@ def test_a_hook_with_wrong_arguments_fails_naming_the_plugin(make_actions):
     assert "registrar" in err.value.message
 
 
-def test_a_registration_error_names_the_plugin_and_keeps_the_rule_message(make_actions):
+def test_a_duplicate_type_id_names_both_plugins_and_how_to_leave_one_out(make_actions):
     with pytest.raises(PluginError) as err:
         make_actions(plugins=[TypesPlugin(echo_type(".server-log"))])
     assert err.value.message == (
-        'Plugin "test-plugin": Action type ".server-log" is already registered.'
+        'Plugin "test-plugin": Action type ".server-log" is already registered by plugin '
+        '"server-log"; plugin "test-plugin" registers it again. Two plugins cannot register '
+        "the same type id: leave one of them out with ACTIONS_PLUGINS (the comma-separated "
+        "names of the plugins to load)."
     )
+
+
+def test_a_plugin_that_implements_no_hook_is_loaded_with_a_warning_naming_it(make_actions, caplog):
+    class Forgotten:  # the hook function lacks its @actions_core.hookimpl marker
+        __name__ = "forgotten-marker"
+
+        def register_action_types(self, register):
+            raise AssertionError("never called")
+
+    with caplog.at_level("WARNING", logger="actions_core.plugins"):
+        make_actions(plugins=[Forgotten(), TypesPlugin(echo_type(".echo"))])
+    warnings = [r.getMessage() for r in caplog.records if r.name == "actions_core.plugins"]
+    assert warnings == [
+        'Plugin "forgotten-marker" implements no hook: it does nothing. Mark its hook '
+        "functions with @actions_core.hookimpl (hooks: register_action_types, "
+        "register_commands)."
+    ]
 
 
 def test_an_exception_inside_a_plugin_names_the_plugin(make_actions):

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar
 from requests.exceptions import (
@@ -52,12 +53,12 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
-from actions_core._net.errors import ResponseTooLargeError
+from actions_core._net.errors import RequestError, ResponseTooLargeError, request_error
 from actions_core._net.policy import NetworkPolicy
 from actions_core._net.ssrf import AddressGuard
 from actions_core._net.tls import TlsOptions
 
-__all__ = ["HttpClient", "PolicySession", "ResponseTooLargeError"]
+__all__ = ["HttpClient", "PolicySession", "ResponseTooLargeError", "effective_timeout"]
 
 _CHUNK = 64 * 1024
 _MAX_SESSIONS = 128
@@ -297,6 +298,31 @@ class PolicySession(requests.Session):
         **refused: Any,
     ) -> requests.Response:
         _refuse_policy_kwargs(refused)
+        try:
+            return self._request(
+                method, url, params, data, headers, cookies, files, auth, timeout,
+                allow_redirects, hooks, stream, json, max_content_length,
+            )  # fmt: skip
+        except _TRANSPORT_ERRORS as err:
+            raise self._request_error(err, url, timeout) from err
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        params: Any,
+        data: Any,
+        headers: Any,
+        cookies: Any,
+        files: Any,
+        auth: Any,
+        timeout: Any,
+        allow_redirects: bool,
+        hooks: Any,
+        stream: bool | None,
+        json: Any,
+        max_content_length: int | None,
+    ) -> requests.Response:
         self._check_target(url)  # before preparing: a URL without a scheme gets the hint
         prepared = None
         if (
@@ -320,13 +346,21 @@ class PolicySession(requests.Session):
                 hooks=hooks,
             )
             prepared = self.prepare_request(request)
-        return self.send(
+        return self._send(
             prepared,
             timeout=timeout,
             allow_redirects=allow_redirects,
             stream=bool(stream),
             max_content_length=max_content_length,
         )
+
+    def _request_error(self, err: BaseException, url: str, timeout: Any) -> RequestError:
+        """``err`` as a member of the request error family, timed as the request was."""
+        effective = self._timeout(timeout)
+        if isinstance(effective, tuple):
+            connect = isinstance(err, requests.exceptions.ConnectTimeout)
+            effective = effective[0] if connect else effective[1]
+        return request_error(err, url, effective)
 
     def _prepare_fast(
         self, method: str, url: str, headers: dict[str, Any] | None, data: bytes
@@ -373,8 +407,31 @@ class PolicySession(requests.Session):
         max_content_length: int | None = None,
         **refused: Any,
     ) -> requests.Response:
-        """Send ``request``, following redirects hop by hop under the policy."""
+        """Send ``request``, following redirects hop by hop under the policy.
+
+        Transport failures raise the :class:`~actions_core.RequestError` family.
+        """
         _refuse_policy_kwargs(refused)
+        try:
+            return self._send(
+                request,
+                stream=stream,
+                timeout=timeout,
+                allow_redirects=allow_redirects,
+                max_content_length=max_content_length,
+            )
+        except _TRANSPORT_ERRORS as err:
+            raise self._request_error(err, request.url or "", timeout) from err
+
+    def _send(
+        self,
+        request: requests.PreparedRequest,
+        *,
+        stream: bool,
+        timeout: Any,
+        allow_redirects: bool,
+        max_content_length: int | None,
+    ) -> requests.Response:
         if max_content_length is not None and max_content_length <= 0:
             raise ValueError("max_content_length must be greater than zero")
         timeout = self._timeout(timeout)
@@ -427,11 +484,13 @@ class PolicySession(requests.Session):
 
     def _timeout(self, timeout: Any) -> float | tuple[float, float]:
         """Kibana's ``max(responseTimeout, timeout ?? 0)``, for connect and for read."""
-        floor = self.policy.response_timeout
         if isinstance(timeout, tuple):
             connect, read = timeout
-            return (max(floor, connect or 0), max(floor, read or 0))
-        return max(floor, timeout or 0)
+            return (
+                effective_timeout(self.policy, connect),
+                effective_timeout(self.policy, read),
+            )
+        return effective_timeout(self.policy, timeout)
 
     def _check_target(self, url: str) -> None:
         scheme = urlsplit(url).scheme.lower() if "://" in url else ""
@@ -440,6 +499,15 @@ class PolicySession(requests.Session):
                 f"unsupported URL scheme {scheme!r} in {url!r}: connectors use http or https"
             )
         self.policy.ensure_uri_allowed(url)
+
+
+def effective_timeout(policy: NetworkPolicy, timeout: float | None) -> float:
+    """Seconds a request really waits: Kibana's ``max(responseTimeout, timeout ?? 0)``."""
+    return max(policy.response_timeout, timeout or 0)
+
+
+#: What a request can fail with underneath; the session raises them as the RequestError family.
+_TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
 
 def _refuse_policy_kwargs(kwargs: Mapping[str, Any]) -> None:
@@ -617,9 +685,13 @@ class HttpClient:
           ``max_content_length`` is given: LLM streams legitimately run past 1 MB, and
           Kibana's ``maxContentLength`` does not apply to stream responses either.
 
-        Raises :class:`~actions_core.HostNotAllowedError` (``allowedHosts``, also for redirect
-        hops), :class:`~actions_core._net.ssrf.AddressNotAllowedError` (SSRF guard), and requests'
-        own exceptions (``Timeout``, ``ConnectionError``, ``SSLError``...) unchanged.
+        Every failure without a usable response raises the
+        :class:`~actions_core.RequestError` family (one ``except`` catches them all; each error
+        has Kibana's ``code``, ``message``, ``retry`` and ``error_source``):
+        :class:`~actions_core.RequestTimeoutError`, :class:`~actions_core.RequestConnectionError`,
+        :class:`~actions_core.RequestTlsError`, :class:`~actions_core.InvalidRequestError`,
+        :class:`~actions_core.ResponseTooLargeError` and
+        :class:`~actions_core.HostNotAllowedError` (``allowedHosts`` and the SSRF guard).
         """
         return self.session(tls=tls).request(
             method,
@@ -629,6 +701,11 @@ class HttpClient:
             max_content_length=max_content_length,
             **kwargs,
         )
+
+    def effective_timeout(self, timeout: float | None = None) -> float:
+        """The seconds a request sent with ``timeout`` really waits (never below
+        ``responseTimeout``); what timeout messages report."""
+        return effective_timeout(self.policy, timeout)
 
     def close(self) -> None:
         with self._lock:

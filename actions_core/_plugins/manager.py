@@ -8,6 +8,7 @@ point names; empty loads none) keeps tests hermetic.
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ __all__ = [
     "load_plugins",
 ]
 
+_log = logging.getLogger("actions_core.plugins")
 ENTRY_POINT_GROUP = "actions_core"
 PLUGINS_ENV = "ACTIONS_PLUGINS"
 
@@ -67,7 +69,7 @@ class PluginManager:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
 
-    def register(self, plugin: Any, name: str | None = None) -> None:
+    def register(self, plugin: Any, name: str | None = None, *, warn_hookless: bool = True) -> None:
         name = name or _plugin_name(plugin)
         try:
             self.pm.register(plugin, name=name)
@@ -75,6 +77,14 @@ class PluginManager:
             raise PluginError(name, str(err)) from err
         except ValueError as err:  # registered twice under the same name
             raise PluginError(name, str(err)) from err
+        if warn_hookless and not self.pm.get_hookcallers(plugin):
+            # almost always a forgotten @actions_core.hookimpl: the plugin would do nothing
+            _log.warning(
+                'Plugin "%s" implements no hook: it does nothing. Mark its hook functions '
+                "with @actions_core.hookimpl (hooks: %s).",
+                name,
+                ", ".join(_hook_names()),
+            )
 
     def check(self) -> None:
         """Fail loudly on hook implementations that match no specification (misspelled hooks)."""
@@ -106,15 +116,30 @@ class PluginManager:
                 raise PluginError(name, f"register_action_types failed: {err!r}") from err
 
 
-def load_plugins(extra: Iterable[Any] = (), *, entry_points: bool = True) -> PluginManager:
+def load_plugins(
+    extra: Iterable[Any] = (), *, entry_points: bool = True, warn_hookless: bool = True
+) -> PluginManager:
+    """The plugin manager with the allowed entry points and ``extra``, hooks checked.
+
+    ``warn_hookless=False`` skips the warning about plugins without hooks (for a second load
+    in the same command, which would repeat it).
+    """
     manager = PluginManager()
     if entry_points:
         for name, plugin in entry_point_plugins():
-            manager.register(plugin, name)
+            manager.register(plugin, name, warn_hookless=warn_hookless)
     for plugin in extra:
-        manager.register(plugin)
+        manager.register(plugin, warn_hookless=warn_hookless)
     manager.check()
     return manager
+
+
+def _hook_names() -> list[str]:
+    return sorted(
+        name
+        for name, value in vars(hookspecs).items()
+        if callable(value) and hasattr(value, f"{hookspecs.PROJECT}_spec")
+    )
 
 
 def _plugin_name(plugin: Any) -> str:

@@ -67,7 +67,7 @@ class ActionTypeRegistry:
         stored = replace(action_type, **frozen)
         with self._lock:
             if type_id in self._types:
-                raise RegistrationError(f'Action type "{type_id}" is already registered.')
+                raise RegistrationError(_duplicate(type_id, self._plugins[type_id], plugin))
             self._types[type_id] = stored
             self._plugins[type_id] = plugin
 
@@ -104,6 +104,21 @@ class ActionTypeRegistry:
     def is_executable(self, type_id: str, *, is_preconfigured: bool) -> bool:
         """Preconfigured connectors run even when their type is not in ``enabledActionTypes``."""
         return self.is_enabled(type_id) or is_preconfigured
+
+
+def _duplicate(type_id: str, first: str | None, second: str | None) -> str:
+    """Kibana's message, plus both plugins and the way out when two plugins claim one id."""
+    message = f'Action type "{type_id}" is already registered'
+    if first is None and second is None:
+        return message + "."
+    if first is not None:
+        message += f' by plugin "{first}"'
+    if second is not None:
+        message += f'; plugin "{second}" registers it again'
+    return (
+        f"{message}. Two plugins cannot register the same type id: leave one of them out with "
+        "ACTIONS_PLUGINS (the comma-separated names of the plugins to load)."
+    )
 
 
 def _check_id(type_id: object) -> None:

@@ -5,6 +5,12 @@ resolve connector → type executable? → validate params, config, secrets, con
 
 Validation failures return error results and write no event, as in Kibana. Streaming executors
 return an iterator; their ``execute`` record is written when the caller finishes or closes it.
+
+Once ``execute-start`` is written, every path ends in exactly one ``execute`` record, whatever
+the plugin's executor does: ``async def`` executors are awaited or streamed (:mod:`.boundary`),
+data or chunks that are not JSON fail the execution naming the type and the plugin, and an
+unexpected exception is reported with its type while its traceback goes to the log, with the
+connector's secret values masked in both.
 """
 
 from __future__ import annotations
@@ -13,11 +19,14 @@ import contextlib
 import copy
 import logging
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from actions_core._net.errors import RequestError
+from actions_core._run.boundary import AsyncStream, chunk_problem, json_problem, settle
 from actions_core._run.context import ExecutionContext, ValidationContext
 from actions_core._run.result import ActionResult, ExecutionError
 from actions_core._run.validation import validate, validate_connector_values
@@ -35,6 +44,9 @@ __all__ = ["ExecutionStream", "Executor"]
 
 _log = logging.getLogger("actions_core.executor")
 RUN_FAILED = "an error occurred while running the action"
+REDACTED = "[REDACTED]"
+#: Secret values shorter than this are not masked in messages (they would mangle ordinary text).
+_MIN_SECRET_LENGTH = 4
 
 
 class Executor:
@@ -106,17 +118,25 @@ class Executor:
             dashboard_url=self._dashboard_url(connector.id, space_id),
         )
         started = time.perf_counter()
-        completion = _Completion(self._events, base, label, ctx, started)
+        who = _Origin(action_type.id, self._registry.plugin_of(action_type.id), label, secrets)
+        completion = _Completion(self._events, base, label, ctx, started, who)
+        # From here on every path ends in completion.finish (now, or when a stream ends):
+        # an execute-start is never left without its execute record.
         try:
-            outcome = action_type.executor(ctx)
+            result = _to_result(connector.id, settle(action_type.executor(ctx)))
+            if isinstance(result.data, AsyncIterator):
+                result.data = AsyncStream(result.data)
+            if result.ok and _is_stream(result.data):
+                result.data = ExecutionStream(result.data, completion)
+                return result
+            problem = json_problem(result.data)
+            if problem is not None:
+                result = who.not_json(connector.id, problem)
         except Exception as err:
-            result = _failure(connector.id, err)
-            completion.finish(result)
-            return result
-        result = _to_result(connector.id, outcome)
-        if result.ok and _is_stream(result.data):
-            result.data = ExecutionStream(result.data, completion)
-            return result
+            result = _failure(connector.id, err, who)
+        except BaseException as err:  # KeyboardInterrupt, SystemExit: record, then let it go
+            completion.finish(_failure(connector.id, err, who))
+            raise
         completion.finish(result)
         return result
 
@@ -176,18 +196,23 @@ class _Completion:
         label: str,
         ctx: ExecutionContext,
         started: float,
+        origin: _Origin,
     ) -> None:
         self._events = events
         self._base = base
         self._label = label
         self._ctx = ctx
         self._started = started
+        self.origin = origin
         self.done = False
+        #: The execution's final result, once it has ended.
+        self.result: ActionResult | None = None
 
     def finish(self, result: ActionResult, note: str | None = None) -> None:
         if self.done:
             return
         self.done = True
+        self.result = result
         duration_ms = (time.perf_counter() - self._started) * 1000
         ok = result.ok
         message = (
@@ -230,17 +255,34 @@ class ExecutionStream(Iterator[Any]):
     def __iter__(self) -> ExecutionStream:
         return self
 
+    @property
+    def result(self) -> ActionResult | None:
+        """The execution's final result once the stream has ended (``None`` before): on a
+        failure, the error result every interface reports."""
+        return self._completion.result
+
     def __next__(self) -> Any:
-        if self._completion.done:
+        completion = self._completion
+        if completion.done:
             raise StopIteration
+        connector_id = completion._ctx.connector_id
         try:
             chunk = next(self._source)
         except StopIteration:
-            self._completion.finish(ActionResult("ok", self._completion._ctx.connector_id))
+            completion.finish(ActionResult("ok", connector_id))
             raise
         except Exception as err:
-            self._completion.finish(_failure(self._completion._ctx.connector_id, err))
+            completion.finish(_failure(connector_id, err, completion.origin))
             raise
+        problem = chunk_problem(chunk)
+        if problem is not None:
+            failure = completion.origin.not_json(connector_id, problem)
+            completion.finish(failure, note=f"after {self.chunks} chunks")
+            with contextlib.suppress(Exception):
+                closer = getattr(self._source, "close", None)
+                if closer is not None:
+                    closer()
+            raise ExecutionError(failure.service_message or RUN_FAILED, retry=False)
         self.chunks += 1
         return chunk
 
@@ -278,18 +320,92 @@ def _to_result(connector_id: str, outcome: Any) -> ActionResult:
             outcome.error_source = "user"
         outcome.connector_id = connector_id
         return outcome
-    if isinstance(outcome, AsyncIterator):
-        raise TypeError("async iterators are returned through Actions.execute_async")
     return ActionResult(status="ok", connector_id=connector_id, data=outcome)
 
 
-def _failure(connector_id: str, err: BaseException) -> ActionResult:
+class _Origin:
+    """Who ran: the action type, the plugin that registered it, and the secrets to keep out of
+    messages and logs."""
+
+    def __init__(
+        self, type_id: str, plugin: str | None, label: str, secrets: dict[str, Any]
+    ) -> None:
+        self.type_id = type_id
+        self.plugin = plugin
+        self.label = label
+        self._secrets = sorted(
+            {s for s in _strings(secrets) if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True
+        )
+
+    def describe(self) -> str:
+        plugin = f' (plugin "{self.plugin}")' if self.plugin else ""
+        return f'the executor of action type "{self.type_id}"{plugin}'
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def not_json(self, connector_id: str, problem: str) -> ActionResult:
+        message = f"{self.describe()} returned data that is not JSON-serialisable: {problem}"
+        _log.error("action execution failure: %s: %s", self.label, message)
+        return ActionResult(
+            status="error",
+            connector_id=connector_id,
+            message=RUN_FAILED,
+            service_message=message,
+            retry=False,  # the same code returns the same kind of value next time
+            error_source="framework",
+        )
+
+    def log_exception(self, err: BaseException) -> None:
+        """The traceback in the server log, with the connector's secret values masked."""
+        trace = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+        _log.error("%s raised: %s", self.describe(), self.scrub(trace.rstrip()))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def describe_exception(err: BaseException) -> str:
+    """``KeyError: 'missing'``: the exception's type, then its text (when it has one)."""
+    text = str(err)
+    name = type(err).__name__
+    return f"{name}: {text}" if text else name
+
+
+def _failure(connector_id: str, err: BaseException, origin: _Origin | None = None) -> ActionResult:
+    """The error result for an executor that raised; the connector's secrets never in it."""
+    result = _failure_result(connector_id, err, origin)
+    if origin is not None and result.service_message:
+        result.service_message = origin.scrub(result.service_message)
+    return result
+
+
+def _failure_result(connector_id: str, err: BaseException, origin: _Origin | None) -> ActionResult:
     if isinstance(err, ExecutionError):
         return ActionResult(
             status="error",
             connector_id=connector_id,
             message=RUN_FAILED,
             service_message=str(err),
+            retry=err.retry,
+            error_source=err.error_source,
+        )
+    if isinstance(err, RequestError):  # ctx.http failed and the plugin let it through
+        return ActionResult(
+            status="error",
+            connector_id=connector_id,
+            message=RUN_FAILED,
+            service_message=err.service_message,
             retry=err.retry,
             error_source=err.error_source,
         )
@@ -303,11 +419,14 @@ def _failure(connector_id: str, err: BaseException) -> ActionResult:
             retry=False,
             error_source="user",
         )
+    # an unexpected exception: its type says what went wrong, its traceback goes to the log
+    if origin is not None:
+        origin.log_exception(err)
     return ActionResult(
         status="error",
         connector_id=connector_id,
         message=RUN_FAILED,
-        service_message=str(err) or type(err).__name__,
+        service_message=describe_exception(err),
         retry=True,
         error_source="framework",
     )

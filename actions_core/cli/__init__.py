@@ -21,6 +21,7 @@ from actions_core import __version__
 from actions_core.actions import Actions
 from actions_core.cli import connectors, demo, events, execute, secrets, server, types, usage
 from actions_core.cli._state import ActionsGroup, State, configure_logging
+from actions_core.cli.plugin_commands import add_plugin_commands
 
 __all__ = ["build_actions", "cli", "main"]
 
@@ -72,6 +73,7 @@ def _add_commands(group: click.Group) -> None:
     group.add_command(server.serve_command)
     group.add_command(server.api_keys_group)
     group.add_command(server.users_group)
+    add_plugin_commands(group)  # the register_commands hook: plugins add their own commands
 
 
 _add_commands(cli)

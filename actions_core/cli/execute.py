@@ -44,7 +44,8 @@ def _stream(chunks: Iterator[Any], as_json: bool) -> None:
             except StopIteration:
                 return
             except Exception as err:  # the executor failed mid-stream
-                detail = str(err) or type(err).__name__
+                final = getattr(chunks, "result", None)  # the same text Python and HTTP show
+                detail = (final and final.service_message) or str(err) or type(err).__name__
                 raise Failure(f"the stream failed after {count} chunks: {detail}") from err
             _write_chunk(chunk, as_json)
             count += 1

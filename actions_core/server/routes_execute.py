@@ -38,7 +38,7 @@ class _Pump:
     """Pulls chunks in worker threads and closes the stream once, never during a pull."""
 
     def __init__(self, stream: Iterator[Any]) -> None:
-        self._stream = stream
+        self.stream = self._stream = stream
         self._lock = threading.Lock()
         self._busy = False
         self._closing = False
@@ -96,10 +96,12 @@ async def _chunks(pump: _Pump) -> AsyncIterator[bytes]:
             if data:
                 yield data
     except Exception as err:  # the executor failed mid-stream: tell the client, then end
-        _log.warning("execution stream failed: %s", err)
+        final = getattr(pump.stream, "result", None)  # what Python and the CLI report too
+        detail = final.service_message if final is not None else str(err)
+        _log.warning("execution stream failed: %s", detail)
         error = {"message": RUN_FAILED}
-        if str(err):
-            error["service_message"] = str(err)
+        if detail:
+            error["service_message"] = detail
         yield f"event: error\ndata: {json.dumps(error)}\n\n".encode()
     finally:
         pump.close()

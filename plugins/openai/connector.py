@@ -190,7 +190,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
             return messages_prompt_tokens(rest["messages"]), count_tokens(tally.content)
 
         on_end = self._stream_usage_recorder(tally, estimate, request["model"])
-        effective = self.upstream.effective_timeout(timeout)
+        effective = self.ctx.http.effective_timeout(timeout)
         return iter_chunks(response, tally, on_end, url=url, timeout=effective)
 
     # --- getDashboard ----------------------------------------------------------------------
@@ -233,7 +233,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
     ) -> Iterator[bytes]:
         tally = SseTally()
         on_end = self._stream_usage_recorder(tally, estimate, None)
-        effective = self.upstream.effective_timeout(timeout)
+        effective = self.ctx.http.effective_timeout(timeout)
         return pass_through(response, tally, on_end, url=url, timeout=effective)
 
     def _stream_usage_recorder(

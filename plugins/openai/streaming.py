@@ -188,8 +188,10 @@ def _chunk(raw: bytes, *, any_object: bool = False) -> Any:
 
 
 def _stream_error(err: BaseException, received: int, url: str, timeout: float | None) -> Exception:
-    code, message = actions_core.describe_request_error(err, url, timeout)
-    if actions_core.is_timeout(err):
+    """A failed read of the body, described with the core's request error family."""
+    failure = actions_core.request_error(err, url, timeout)
+    code, message = failure.code, failure.message
+    if isinstance(failure, actions_core.RequestTimeoutError):
         what = f"the upstream server sent nothing for longer than the timeout ({message})"
     else:
         what = f"the upstream connection failed ({code or 'error'}: {message})"

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-import urllib3.exceptions
 
 import actions_core
 from actions_core import JsonParseError, json_parse
@@ -99,14 +98,6 @@ class Upstream:
     def __repr__(self) -> str:
         return "Upstream(headers=<hidden>)"
 
-    def effective_timeout(self, timeout: float | None) -> float | None:
-        """Seconds: never below the platform's response timeout (the core applies it too)."""
-        policy = getattr(self._ctx.http, "policy", None)
-        platform = getattr(policy, "response_timeout", None)
-        if timeout is None:
-            return platform
-        return max(platform, timeout) if platform is not None else timeout
-
     def post(
         self,
         url: str,
@@ -121,12 +112,11 @@ class Upstream:
         url = normalize_url(url)
         payload = (body if body != "" else "{}").encode("utf-8")
         self._ctx.add_request_body_bytes(len(payload))
-        effective = self.effective_timeout(timeout)
         kwargs: dict[str, Any] = {
             "headers": self.headers,
             "data": payload,
             "stream": stream,
-            "timeout": effective,
+            "timeout": timeout,
         }
         if self._tls is not None:
             kwargs["tls"] = self._tls
@@ -135,38 +125,30 @@ class Upstream:
         _log.debug("POST %s (%d bytes, stream=%s)", _without_userinfo(url), len(payload), stream)
         try:
             response = self._ctx.http.request("POST", url, **kwargs)
-        except Exception as err:
-            if isinstance(err, actions_core.ResponseTooLargeError):
-                raise actions_core.ExecutionError(
-                    "Status code: undefined. Message: Unexpected API Error: ERR_BAD_RESPONSE - "
-                    f"{getattr(err, 'message', None) or err}",
-                    retry=False,
-                    error_source="user",
-                ) from None
-            if isinstance(err, actions_core.ActionsError):
-                raise actions_core.ExecutionError(
-                    f"error configuring connector action: {err.message}",
-                    retry=False,
-                    error_source="user",
-                ) from None
-            if isinstance(err, requests.RequestException | urllib3.exceptions.HTTPError | OSError):
-                raise self._network_error(err, url, effective) from None
-            raise
+        except actions_core.HostNotAllowedError as err:  # allowedHosts or the SSRF guard
+            raise actions_core.ExecutionError(
+                f"error configuring connector action: {err.message}",
+                retry=False,
+                error_source="user",
+            ) from None
+        except actions_core.RequestError as err:  # no response: Node's code, retry or not
+            text = (
+                f"Status code: undefined. Message: Unexpected API Error: {err.code} - {err.message}"
+            )
+            if isinstance(err, actions_core.RequestTlsError):
+                text = remap_tls_error(text) or text
+            raise actions_core.ExecutionError(
+                text, retry=err.retry, error_source=err.error_source
+            ) from None
+        except actions_core.ActionsError as err:  # e.g. TLS material that does not load
+            raise actions_core.ExecutionError(
+                f"error configuring connector action: {err.message}",
+                retry=False,
+                error_source="user",
+            ) from None
         if not 200 <= response.status_code < 300:
             raise self._status_error(response, stream)
         return response
-
-    def _network_error(
-        self, err: BaseException, url: str, timeout: float | None
-    ) -> actions_core.ExecutionError:
-        code, message = actions_core.describe_request_error(err, url, timeout)
-        text = f"Status code: undefined. Message: Unexpected API Error: {code} - {message}"
-        if actions_core.is_tls_error(err):
-            # certificates and handshakes do not fix themselves: the configuration must change
-            return actions_core.ExecutionError(
-                remap_tls_error(text) or text, retry=False, error_source="user"
-            )
-        return actions_core.ExecutionError(text, retry=True, error_source="framework")
 
     def _status_error(
         self, response: requests.Response, stream: bool

@@ -53,18 +53,8 @@ def run(ctx: actions_core.ExecutionContext) -> actions_core.ActionResult | str:
         response = ctx.http.request(
             method.upper(), url, headers=headers, data=data, auth=auth, tls=tls
         )
-    except actions_core.ForbiddenError as err:  # allowedHosts or the SSRF guard
-        return _error(ctx, REQUEST_FAILED, err.message, retry=False)
-    except actions_core.ResponseTooLargeError as err:
-        return _error(ctx, REQUEST_FAILED, err.message, retry=False)
-    except requests.RequestException as err:
-        code, message = actions_core.describe_request_error(
-            err, url, ctx.http.policy.response_timeout
-        )
-        transient = not actions_core.is_tls_error(err) and isinstance(
-            err, requests.Timeout | requests.ConnectionError
-        )
-        return _error(ctx, REQUEST_FAILED, f"[{code}] {message}" if code else message, transient)
+    except actions_core.RequestError as err:  # no response: Node's code, retry or not
+        return _error(ctx, REQUEST_FAILED, err.service_message, retry=err.retry)
     except actions_core.ValidationError as err:  # e.g. a CA that does not load
         return _error(ctx, REQUEST_FAILED, err.message, retry=False)
     except Exception:

@@ -15,12 +15,14 @@ MESSAGES = [{"role": "user", "content": "Hi"}]
 
 @pytest.fixture
 def timeouts(gen_ai, monkeypatch):
-    """The timeout each request of the connector asks the core's HTTP client for."""
+    """The timeout each request of the connector really gets from the core's HTTP client
+    (what the connector asks for, never below the platform's ``responseTimeout``)."""
     seen: list[float | None] = []
-    real = gen_ai.actions.http.request
+    http = gen_ai.actions.http
+    real = http.request
 
     def spy(method, url, **kwargs):
-        seen.append(kwargs.get("timeout"))
+        seen.append(http.effective_timeout(kwargs.get("timeout")))
         return real(method, url, **kwargs)
 
     monkeypatch.setattr(gen_ai.actions.http, "request", spy)
