@@ -262,6 +262,20 @@ def test_writes_need_kbn_xsrf(server: Server) -> None:
     assert error(run, 400) == "Request must contain a kbn-xsrf header."
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_put_and_delete_of_a_stored_connector_need_kbn_xsrf(server: Server, method: str) -> None:
+    prefix = f"/s/{space()}"
+    created = create(server, prefix)
+    path = f"{prefix}/api/actions/connector/{created['id']}"
+    body = {"name": "Renamed", "config": {"url": "https://y.example"}}
+    kwargs = {"json": body} if method == "PUT" else {}
+    response = server.request(method, path, xsrf=False, **kwargs)
+    assert error(response, 400) == "Request must contain a kbn-xsrf header."
+    assert server.request("GET", path).json() == created  # neither renamed nor deleted
+    # the same request with the header goes through: the body was valid
+    assert server.request(method, path, **kwargs).status_code in (200, 204)
+
+
 def test_update_body_problems(server: Server) -> None:
     created = create(server, f"/s/{space()}")
     path = f"/s/{space()}/api/actions/connector/{created['id']}"
