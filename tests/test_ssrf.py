@@ -6,12 +6,19 @@ to end only against loopback servers, which must see no connection at all when r
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import socket
 
 import pytest
 
 from actions_core import HostNotAllowedError, HttpClient, NetworkPolicy
-from actions_core._net.ssrf import AddressGuard, AddressNotAllowedError, non_public_reason
+from actions_core._net.ssrf import (
+    AddressGuard,
+    AddressNotAllowedError,
+    non_public_reason,
+    parse_ip,
+)
 from tests.servers import TcpServer, read_request_head
 
 # --- classification, on literals only ---
@@ -108,6 +115,31 @@ def test_allowing_every_host_does_not_open_non_public_literals(url):
     # A kind of HostNotAllowedError: whoever handles allowedHosts refusals handles it too.
     assert isinstance(err.value, HostNotAllowedError)
     assert err.value.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("127.1", "127.0.0.1"),
+        ("2130706433", "127.0.0.1"),
+        ("0x7f000001", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("0X7F.0.1", "127.0.0.1"),
+        ("169.254.43518", "169.254.169.254"),
+        ("10.1", "10.0.0.1"),
+        ("127.0.0.1.", "127.0.0.1"),
+    ],
+)
+def test_non_canonical_ipv4_literals_are_judged_by_the_address_they_mean(host, address):
+    assert parse_ip(host) == ipaddress.ip_address(address)
+    pattern = re.compile(rf'"{re.escape(host)}" is a non-public', re.IGNORECASE)
+    with pytest.raises(AddressNotAllowedError, match=pattern):
+        NetworkPolicy().ensure_uri_allowed(f"http://{host}/")
+
+
+@pytest.mark.parametrize("host", ["example.com", "1.2.3.4.5", "256.1.1.1", "08.1", "1.0y", "a.1"])
+def test_names_that_only_look_numeric_are_names(host):
+    assert parse_ip(host) is None
 
 
 def test_a_host_listed_by_name_is_exempt():
