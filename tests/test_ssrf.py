@@ -9,8 +9,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Iterator
 
 import pytest
+from werkzeug import Response
 
 from actions_core import HostNotAllowedError, HttpClient, NetworkPolicy
 from actions_core._net.ssrf import (
@@ -19,7 +21,8 @@ from actions_core._net.ssrf import (
     non_public_reason,
     parse_ip,
 )
-from tests.servers import TcpServer, read_request_head
+from actions_core.settings import load_settings
+from tests.servers import ForwardProxy, TcpServer, Upstream, read_request_head
 
 # --- classification, on literals only ---
 
@@ -265,3 +268,87 @@ def test_the_proxy_precheck_leaves_unresolvable_names_to_the_proxy(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", fail)
     AddressGuard(()).check_resolved("only-the-proxy-knows.test", 80)
+
+
+# --- redirects to a name that resolves to a non-public address: direct and proxied ---
+
+INTERNAL = "internal.test"
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[Upstream]:
+    with Upstream() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory) -> Iterator[ForwardProxy]:
+    with ForwardProxy(tmp_path_factory.mktemp("proxy")) as running:
+        yield running
+
+
+def resolve_internal_to(monkeypatch, address: str) -> None:
+    """A patched resolver: ``internal.test`` has the A record ``address``; the rest is real."""
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if str(host).rstrip(".").lower() == INTERNAL:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port or 80)))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+def redirect_to_internal(web: Upstream) -> str:
+    web.clear()
+    web.expect_request("/start").respond_with_response(
+        Response(status=302, headers={"Location": web.url("/secret", host=INTERNAL)})
+    )
+    web.expect_request("/secret").respond_with_data("internal secret")
+    return web.url("/start")
+
+
+# 127.0.0.1 is where /secret really is: a guard that let the hop through would fetch it.
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.7"])
+def test_a_redirect_to_a_name_resolving_to_a_non_public_address_is_refused(
+    monkeypatch, web, address
+):
+    resolve_internal_to(monkeypatch, address)
+    start = redirect_to_internal(web)
+    http = HttpClient(NetworkPolicy(allowed_hosts=("*", "127.0.0.1")))
+    try:
+        with pytest.raises(AddressNotAllowedError) as err:
+            http.request("GET", start)
+    finally:
+        http.close()
+    assert f'target host "{INTERNAL}" resolves to {address}, a non-public address' in (
+        err.value.message
+    )
+    assert [request.path for request, _ in web.log] == ["/start"]
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.7"])
+def test_a_proxied_redirect_to_a_name_resolving_to_a_non_public_address_is_refused(
+    monkeypatch, web, proxy, address
+):
+    resolve_internal_to(monkeypatch, address)
+    start = redirect_to_internal(web)
+    before = proxy.mark()
+    policy = NetworkPolicy.from_settings(
+        load_settings(
+            {"actions": {"allowedHosts": ["*", "127.0.0.1"], "proxyUrl": proxy.url}}, env={}
+        ).actions
+    )
+    http = HttpClient(policy)
+    try:
+        with pytest.raises(AddressNotAllowedError) as err:
+            http.request("GET", start)
+    finally:
+        http.close()
+    assert f'target host "{INTERNAL}" resolves to {address}, a non-public address' in (
+        err.value.message
+    )
+    # the first hop went through the proxy; the refused one never reached it
+    proxy.wait_seen("GET", f"127.0.0.1:{web.port}/start", since=before)
+    assert [seen[1] for seen in proxy.seen()[before:]] == [f"127.0.0.1:{web.port}/start"]
+    assert [request.path for request, _ in web.log] == ["/start"]
