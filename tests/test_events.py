@@ -132,3 +132,27 @@ def test_a_batch_that_cannot_be_written_in_five_tries_is_dropped_and_logged(tmp_
     finally:
         event_log.close()
         engine.dispose()
+
+
+def test_a_write_refused_by_the_database_is_dropped_without_stopping_the_writer(tmp_path, caplog):
+    path = tmp_path / "events.sqlite3"
+    engine = open_engine(sqlite_url(path))
+    event_log = EventLog(engine)
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as db:  # a real constraint failure
+            db.execute(
+                f"CREATE TRIGGER refuse BEFORE INSERT ON {events_table.name} "
+                "WHEN NEW.connector_id = 'refused' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+            db.commit()
+        caplog.set_level(logging.WARNING, logger="actions_core.events")
+        record(event_log, BASE, connector="refused")
+        started = time.monotonic()
+        assert event_log.flush(timeout=20)
+        assert time.monotonic() - started < 15
+        assert any("dropped 1 event records" in r.getMessage() for r in caplog.records)
+        record(event_log, BASE, connector="kept")
+        assert [e.connector_id for e in event_log.recent()] == ["kept"]
+    finally:
+        event_log.close()
+        engine.dispose()
