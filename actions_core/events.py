@@ -204,18 +204,25 @@ class EventLog:
                 self._insert(batch)
 
     def _insert(self, batch: list[dict[str, Any]]) -> None:
-        for attempt in range(5):
-            try:
-                self._rows.insert(batch)
-                break
-            except sa.exc.OperationalError as err:  # e.g. database locked for too long
-                _log.warning("event log write failed (attempt %d): %s", attempt + 1, err)
-                time.sleep(0.05 * (attempt + 1))
-        else:
-            _log.error("dropped %d event records after repeated write failures", len(batch))
-        with self._cond:
-            self._pending -= len(batch)
-            self._cond.notify_all()
+        """Insert ``batch``, retrying what may pass later (a lock held too long); a batch that
+        still fails is dropped and logged. Whatever happens, the writer thread lives on and
+        the batch stops counting as pending, so ``flush`` never waits for a dead writer."""
+        try:
+            for attempt in range(5):
+                try:
+                    self._rows.insert(batch)
+                    break
+                except sa.exc.OperationalError as err:  # e.g. database locked for too long
+                    _log.warning("event log write failed (attempt %d): %s", attempt + 1, err)
+                    time.sleep(0.05 * (attempt + 1))
+            else:
+                _log.error("dropped %d event records after repeated write failures", len(batch))
+        except Exception as err:  # refused by the database (a constraint): retrying won't help
+            _log.error("dropped %d event records: the write was refused: %s", len(batch), err)
+        finally:
+            with self._cond:
+                self._pending -= len(batch)
+                self._cond.notify_all()
 
     # --- queries ---
 

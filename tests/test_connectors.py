@@ -298,3 +298,59 @@ def test_to_api_uses_kibanas_field_names(actions):
         "is_missing_secrets": False,
         "referenced_by_count": 0,
     }
+
+
+# --- values that cannot be stored as JSON (NaN, Infinity, lone surrogates) ---
+
+OPEN = {"type": "object"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"config": {"url": "https://example.com", "extra": {"t": float("inf")}}},
+            "error validating connector type config: [extra.t]: expected a finite number "
+            "but got [Infinity]",
+        ),
+        (
+            {"config": {"url": "https://example.com", "extra": float("nan")}},
+            "error validating connector type config: [extra]: expected a finite number "
+            "but got [NaN]",
+        ),
+        (
+            {"config": {"url": "https://example.com/\ud800"}},
+            "error validating connector type config: [url]: contains a lone surrogate",
+        ),
+        (
+            {"secrets": {"token": "abc\udfff"}},
+            "error validating connector type secrets: [token]: contains a lone surrogate",
+        ),
+        ({"name": "bad \ud800 name"}, "[name]: contains a lone surrogate"),
+    ],
+)
+def test_values_that_cannot_be_stored_are_refused_naming_the_field(make_actions, fields, message):
+    actions = make_actions(echo_type(".open", config_schema=OPEN, secrets_schema=OPEN))
+    with pytest.raises(ValidationError) as raised:
+        actions.connectors.create(**{"connector_type_id": ".open", "name": "n", **fields})
+    assert raised.value.message.startswith(message)
+    assert actions.connectors.list() == []
+
+    stored = actions.connectors.create(connector_type_id=".open", name="ok", config={"a": 1})
+    with pytest.raises(ValidationError):
+        actions.connectors.update(stored.id, **{"name": "ok", "config": {"a": 1}, **fields})
+    assert actions.connectors.get(stored.id).config == {"a": 1}
+    assert actions.connectors.get(stored.id).name == "ok"
+
+
+def test_params_that_are_not_json_are_an_error_result_not_a_crash(make_actions):
+    actions = make_actions(echo_type(".open", params_schema=OPEN))
+    connector = actions.connectors.create(
+        connector_type_id=".open", name="n", config=GOOD_CONFIG, secrets=GOOD_SECRETS
+    )
+    result = actions.execute(connector.id, {"text": "x", "n": float("inf")})
+    assert result.status == "error"
+    assert result.message == (
+        "error validating action params: [n]: expected a finite number but got [Infinity]"
+    )
+    assert actions.recent_events(connector.id) == []  # refused before it ran, as Kibana does

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from actions_core._store import events as events_table
 from actions_core._store import open_engine, sqlite_url
 from actions_core.events import EventLog
 
@@ -95,3 +100,59 @@ def test_flush_waits_for_queued_records(log):
         record(log, BASE + timedelta(seconds=i))
     assert log.flush(timeout=30)
     assert len(log.recent(limit=5000)) == 1000
+
+
+def test_a_batch_that_cannot_be_written_in_five_tries_is_dropped_and_logged(tmp_path, caplog):
+    path = tmp_path / "events.sqlite3"
+    engine = open_engine(sqlite_url(path))
+    event_log = EventLog(engine)
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as db:  # a real failure: no such table
+            db.execute(f"ALTER TABLE {events_table.name} RENAME TO events_away")
+            db.commit()
+        caplog.set_level(logging.WARNING, logger="actions_core.events")
+        record(event_log, BASE, connector="lost-1")
+        record(event_log, BASE, connector="lost-2")
+        started = time.monotonic()
+        assert event_log.flush(timeout=30)  # the writer gives up; nobody waits forever
+        assert time.monotonic() - started < 25
+        failures = [r for r in caplog.records if "event log write failed" in r.getMessage()]
+        assert len(failures) % 5 == 0 and failures
+        assert all("no such table" in r.getMessage() for r in failures)
+        dropped = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+        counts = [int(m.split()[1]) for m in dropped]
+        assert all(m.endswith("event records after repeated write failures") for m in dropped)
+        assert sum(counts) == 2
+        # the writer lives on: once the table is back, the next record is written
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            db.execute(f"ALTER TABLE events_away RENAME TO {events_table.name}")
+            db.commit()
+        record(event_log, BASE, connector="kept")
+        assert [e.connector_id for e in event_log.recent()] == ["kept"]
+    finally:
+        event_log.close()
+        engine.dispose()
+
+
+def test_a_write_refused_by_the_database_is_dropped_without_stopping_the_writer(tmp_path, caplog):
+    path = tmp_path / "events.sqlite3"
+    engine = open_engine(sqlite_url(path))
+    event_log = EventLog(engine)
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as db:  # a real constraint failure
+            db.execute(
+                f"CREATE TRIGGER refuse BEFORE INSERT ON {events_table.name} "
+                "WHEN NEW.connector_id = 'refused' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+            db.commit()
+        caplog.set_level(logging.WARNING, logger="actions_core.events")
+        record(event_log, BASE, connector="refused")
+        started = time.monotonic()
+        assert event_log.flush(timeout=20)
+        assert time.monotonic() - started < 15
+        assert any("dropped 1 event records" in r.getMessage() for r in caplog.records)
+        record(event_log, BASE, connector="kept")
+        assert [e.connector_id for e in event_log.recent()] == ["kept"]
+    finally:
+        event_log.close()
+        engine.dispose()

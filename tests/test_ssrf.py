@@ -6,13 +6,23 @@ to end only against loopback servers, which must see no connection at all when r
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import socket
+from collections.abc import Iterator
 
 import pytest
+from werkzeug import Response
 
 from actions_core import HostNotAllowedError, HttpClient, NetworkPolicy
-from actions_core._net.ssrf import AddressGuard, AddressNotAllowedError, non_public_reason
-from tests.servers import TcpServer, read_request_head
+from actions_core._net.ssrf import (
+    AddressGuard,
+    AddressNotAllowedError,
+    non_public_reason,
+    parse_ip,
+)
+from actions_core.settings import load_settings
+from tests.servers import ForwardProxy, TcpServer, Upstream, read_request_head
 
 # --- classification, on literals only ---
 
@@ -108,6 +118,31 @@ def test_allowing_every_host_does_not_open_non_public_literals(url):
     # A kind of HostNotAllowedError: whoever handles allowedHosts refusals handles it too.
     assert isinstance(err.value, HostNotAllowedError)
     assert err.value.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("127.1", "127.0.0.1"),
+        ("2130706433", "127.0.0.1"),
+        ("0x7f000001", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("0X7F.0.1", "127.0.0.1"),
+        ("169.254.43518", "169.254.169.254"),
+        ("10.1", "10.0.0.1"),
+        ("127.0.0.1.", "127.0.0.1"),
+    ],
+)
+def test_non_canonical_ipv4_literals_are_judged_by_the_address_they_mean(host, address):
+    assert parse_ip(host) == ipaddress.ip_address(address)
+    pattern = re.compile(rf'"{re.escape(host)}" is a non-public', re.IGNORECASE)
+    with pytest.raises(AddressNotAllowedError, match=pattern):
+        NetworkPolicy().ensure_uri_allowed(f"http://{host}/")
+
+
+@pytest.mark.parametrize("host", ["example.com", "1.2.3.4.5", "256.1.1.1", "08.1", "1.0y", "a.1"])
+def test_names_that_only_look_numeric_are_names(host):
+    assert parse_ip(host) is None
 
 
 def test_a_host_listed_by_name_is_exempt():
@@ -233,3 +268,87 @@ def test_the_proxy_precheck_leaves_unresolvable_names_to_the_proxy(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", fail)
     AddressGuard(()).check_resolved("only-the-proxy-knows.test", 80)
+
+
+# --- redirects to a name that resolves to a non-public address: direct and proxied ---
+
+INTERNAL = "internal.test"
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[Upstream]:
+    with Upstream() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory) -> Iterator[ForwardProxy]:
+    with ForwardProxy(tmp_path_factory.mktemp("proxy")) as running:
+        yield running
+
+
+def resolve_internal_to(monkeypatch, address: str) -> None:
+    """A patched resolver: ``internal.test`` has the A record ``address``; the rest is real."""
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if str(host).rstrip(".").lower() == INTERNAL:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port or 80)))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+def redirect_to_internal(web: Upstream) -> str:
+    web.clear()
+    web.expect_request("/start").respond_with_response(
+        Response(status=302, headers={"Location": web.url("/secret", host=INTERNAL)})
+    )
+    web.expect_request("/secret").respond_with_data("internal secret")
+    return web.url("/start")
+
+
+# 127.0.0.1 is where /secret really is: a guard that let the hop through would fetch it.
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.7"])
+def test_a_redirect_to_a_name_resolving_to_a_non_public_address_is_refused(
+    monkeypatch, web, address
+):
+    resolve_internal_to(monkeypatch, address)
+    start = redirect_to_internal(web)
+    http = HttpClient(NetworkPolicy(allowed_hosts=("*", "127.0.0.1")))
+    try:
+        with pytest.raises(AddressNotAllowedError) as err:
+            http.request("GET", start)
+    finally:
+        http.close()
+    assert f'target host "{INTERNAL}" resolves to {address}, a non-public address' in (
+        err.value.message
+    )
+    assert [request.path for request, _ in web.log] == ["/start"]
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.7"])
+def test_a_proxied_redirect_to_a_name_resolving_to_a_non_public_address_is_refused(
+    monkeypatch, web, proxy, address
+):
+    resolve_internal_to(monkeypatch, address)
+    start = redirect_to_internal(web)
+    before = proxy.mark()
+    policy = NetworkPolicy.from_settings(
+        load_settings(
+            {"actions": {"allowedHosts": ["*", "127.0.0.1"], "proxyUrl": proxy.url}}, env={}
+        ).actions
+    )
+    http = HttpClient(policy)
+    try:
+        with pytest.raises(AddressNotAllowedError) as err:
+            http.request("GET", start)
+    finally:
+        http.close()
+    assert f'target host "{INTERNAL}" resolves to {address}, a non-public address' in (
+        err.value.message
+    )
+    # the first hop went through the proxy; the refused one never reached it
+    proxy.wait_seen("GET", f"127.0.0.1:{web.port}/start", since=before)
+    assert [seen[1] for seen in proxy.seen()[before:]] == [f"127.0.0.1:{web.port}/start"]
+    assert [request.path for request, _ in web.log] == ["/start"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from actions_core._js.json_values import check_json_value
 from actions_core._js.values import expected_type_message
 from actions_core.errors import ValidationError
 
@@ -49,6 +50,9 @@ def check_name(name: Any) -> str:
             f"[name]: {expected_type_message('string', name)}",
             [("name", "expected a string")],
         )
+    not_json = check_json_value(name, "name")
+    if not_json:
+        raise ValidationError(f"[name]: {not_json[0][1]}", not_json)
     if not name.strip():
         raise ValidationError(
             f"[name]: value has length [{len(name)}] but it must not be empty or only whitespace.",

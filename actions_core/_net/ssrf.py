@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable
 from typing import Any
@@ -72,14 +73,41 @@ _SIX_TO_FOUR = _V6("2002::/16")
 
 
 def parse_ip(host: str | None) -> IPAddress | None:
-    """``host`` as an IP address (brackets and an IPv6 zone allowed), or ``None`` for a name."""
+    """``host`` as an IP address (brackets and an IPv6 zone allowed), or ``None`` for a name.
+
+    IPv4 is read as resolvers and browsers read it (``inet_aton``, the WHATWG URL parser), not
+    only in dotted-quad: ``127.1``, ``2130706433``, ``0x7f000001`` and ``0177.0.0.1`` are all
+    127.0.0.1, since that is where a connection to them goes.
+    """
     if not host:
         return None
     text = host.strip("[]").split("%", 1)[0]
     try:
         return ipaddress.ip_address(text)
     except ValueError:
+        pass
+    parts = text.lower().split(".")
+    if len(parts) > 1 and parts[-1] == "":
+        parts.pop()  # one trailing dot, as in a fully qualified name
+    if not 1 <= len(parts) <= 4:
         return None
+    numbers = []
+    for part in parts:
+        if re.fullmatch(r"0x[0-9a-f]*", part):
+            numbers.append(int(part[2:] or "0", 16))
+        elif re.fullmatch(r"0[0-7]+", part):
+            numbers.append(int(part, 8))
+        elif re.fullmatch(r"0|[1-9][0-9]*", part):
+            numbers.append(int(part))
+        else:
+            return None
+    *leading, last = numbers
+    if any(n > 255 for n in leading) or last >= 256 ** (4 - len(leading)):
+        return None
+    value = last
+    for index, number in enumerate(leading):
+        value += number << (8 * (3 - index))
+    return ipaddress.IPv4Address(value)
 
 
 def non_public_reason(address: IPAddress | str) -> str | None:

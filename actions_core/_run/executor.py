@@ -25,11 +25,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from actions_core._js.json_values import check_json_value
 from actions_core._net.errors import RequestError
 from actions_core._run.boundary import AsyncStream, chunk_problem, json_problem, settle
 from actions_core._run.context import ExecutionContext, ValidationContext
 from actions_core._run.result import ActionResult, ExecutionError
-from actions_core._run.validation import validate, validate_connector_values
+from actions_core._run.validation import format_problems, validate, validate_connector_values
 from actions_core.errors import ActionsError, ValidationError
 
 if TYPE_CHECKING:
@@ -149,6 +150,9 @@ class Executor:
         connector_id = resolved.connector.id
         ctx = ValidationContext(action_type.id, self._network, connector_id)
         try:
+            not_json = check_json_value(params)
+            if not_json:  # NaN, Infinity, a lone surrogate: never reaches an executor or a log
+                raise ValidationError(format_problems(not_json), not_json)
             params = validate(action_type.params_schema, params)
             if action_type.validate_params is not None:
                 params = action_type.validate_params(params, ctx) or params

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from actions_core._js.json_values import check_json_value
 from actions_core._js.values import expected_type_message, js_type_name
 from actions_core._run import schema_cache
 from actions_core.errors import ValidationError
@@ -167,6 +168,9 @@ def _validate_part(
 ) -> dict[str, Any]:
     """Schema first, then the type's own check; any failure is prefixed the way Kibana does."""
     try:
+        not_json = check_json_value(value)
+        if not_json:  # NaN, Infinity, a lone surrogate: nothing that cannot be stored and read back
+            raise ValidationError(format_problems(not_json), not_json)
         value = validate(schema, value, secret=part == "secrets")
         if custom is not None:
             value = custom(value, ctx) or value

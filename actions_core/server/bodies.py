@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import Request
 
+from actions_core._js.json_values import MAX_DEPTH, check_json_value
 from actions_core._js.values import expected_type_message, js_type_name
 from actions_core.server.errors import HttpError
 
@@ -32,8 +33,12 @@ def _too_large(limit: int) -> HttpError:
     return HttpError(413, f"Payload content length greater than maximum allowed: {limit}")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+_CONSTANTS = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+def _constant(name: str) -> float:
+    """``NaN``/``Infinity`` literals are read as floats so the check names their field."""
+    return _CONSTANTS[name]
 
 
 async def read_json(request: Request, limit: int) -> Any:
@@ -41,7 +46,9 @@ async def read_json(request: Request, limit: int) -> Any:
 
     400 for a content type other than JSON or malformed JSON; 413 (Kibana's hapi message) when
     the body is larger than ``limit`` bytes, checked on ``Content-Length`` before reading and
-    again while reading (chunked bodies).
+    again while reading (chunked bodies). 400 naming the field for what cannot be stored as
+    strict JSON (non-finite numbers, ``NaN``/``Infinity`` literals, lone surrogates) and for
+    nesting deeper than :data:`MAX_DEPTH`, so nothing downstream meets such a value.
     """
     content_type = request.headers.get("content-type")
     if content_type:
@@ -67,9 +74,16 @@ async def read_json(request: Request, limit: int) -> Any:
     if not body.strip():
         return None
     try:
-        return json.loads(bytes(body), parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
+        value = json.loads(bytes(body), parse_constant=_constant)
+    except RecursionError:  # far deeper than the limit: the parser itself gave up
+        raise _fail(BODY, f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError:
         raise HttpError(400, "Invalid request payload JSON format") from None
+    problems = check_json_value(value, BODY)
+    if problems:
+        path, message = problems[0]
+        raise _fail(path, message)
+    return value
 
 
 # --- config-schema style checks ---------------------------------------------------------------

@@ -18,7 +18,7 @@ from .pki import tls_options
 from .responses import check_run_response
 from .sanitize import default_model_arg, request_with_stream_option, sanitize_request
 from .schemas import REQUEST_OPTIONS, SUB_ACTION_PARAMS
-from .streaming import SseTally, iter_chunks, pass_through
+from .streaming import SseTally, iter_chunks, pass_through, require_event_stream
 from .tokens import (
     completion_tokens_from_message,
     count_tokens,
@@ -161,6 +161,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
             stream=True,
             max_content_length=params.get("maxContentLength"),
         )
+        require_event_stream(response)
 
         def estimate(tally: SseTally) -> tuple[int, int]:
             return stream_messages_prompt_tokens(rest["messages"]), count_tokens(tally.content)

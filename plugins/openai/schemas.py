@@ -88,9 +88,12 @@ _TELEMETRY = {
     "properties": {"pluginId": _STRING, "aggregateBy": _STRING, "useCase": _STRING},
     "additionalProperties": False,
 }
+#: The longest ``timeout`` accepted, in milliseconds (Node's ``TIMEOUT_MAX``, about 24.8 days).
+TIMEOUT_MAX_MS = 2**31 - 1
 _COMMON = {
     "signal": {"description": "accepted for Kibana compatibility and ignored"},
-    "timeout": {"type": "number", "description": "milliseconds"},
+    # Node's timers take at most 2^31 - 1 ms (TIMEOUT_MAX); beyond it no clock can wait
+    "timeout": {"type": "number", "maximum": TIMEOUT_MAX_MS, "description": "milliseconds"},
     "telemetryMetadata": _TELEMETRY,
 }
 _MAX_CONTENT_LENGTH = {"type": "integer", "minimum": 1, "description": "bytes"}

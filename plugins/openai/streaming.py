@@ -21,7 +21,7 @@ import actions_core
 
 from .errors import error_detail
 
-__all__ = ["SseTally", "UpstreamStream", "iter_chunks", "pass_through"]
+__all__ = ["SseTally", "UpstreamStream", "iter_chunks", "pass_through", "require_event_stream"]
 
 T = TypeVar("T")
 
@@ -263,6 +263,25 @@ class UpstreamStream(Iterator[T]):
             self._response.close()
         finally:
             self._on_end()
+
+
+def require_event_stream(response: requests.Response) -> None:
+    """Refuse (closing it) a successful response that says it is not SSE.
+
+    A proxy's HTML login page or a provider that ignored ``stream: true`` answers 200 with a
+    body no SSE reader can use; passing it on as a successful stream would hide the failure.
+    The body is not read or echoed (it may be large, or hold what the caller must not see). A
+    response without a Content-Type is given the benefit of the doubt.
+    """
+    media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not media or media == "text/event-stream":
+        return
+    response.close()
+    raise actions_core.ExecutionError(
+        "Response validation failed "
+        f"(Error: expected a text/event-stream response but got [{media}])",
+        error_source="framework",
+    )
 
 
 def pass_through(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,12 +72,35 @@ PARAMS_SCHEMA: dict[str, Any] = {
 }
 
 _PREFIX = "error validation webhook action config"
+#: RFC 9110 token characters: what a header name may be made of.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: Control characters (CR, LF, NUL, ...) that would end or split a request line or header.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _field_problem(path: str, message: str) -> actions_core.ValidationError:
+    return actions_core.ValidationError(f"{_PREFIX}: [{path}]: {message}", [(path, message)])
+
+
+def _check_no_injection(config: dict[str, Any]) -> None:
+    """CR/LF (any control character) in the URL or a header would inject headers or requests;
+    urlsplit silently strips them, so they are refused here, at create, with the field path."""
+    if _CONTROL.search(config["url"]):
+        raise _field_problem("url", "must not contain control characters (CR, LF, ...)")
+    for name, value in (config.get("headers") or {}).items():
+        if not _TOKEN.fullmatch(name):
+            raise _field_problem("headers", f"{name!r} is not a valid header name")
+        if _CONTROL.search(value.replace("\t", "")):
+            raise _field_problem(
+                f"headers.{name}", "must not contain control characters (CR, LF, ...)"
+            )
 
 
 def validate_config(config: dict[str, Any], ctx: actions_core.ValidationContext) -> None:
     """Kibana's checks: a parseable http(s) URL on an allowed host; authType only with
     hasAuth; plus ours: PFX certificates are not supported, ``ca`` must be PEM."""
     url = config["url"]
+    _check_no_injection(config)
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a bad port

@@ -118,6 +118,38 @@ def test_a_non_public_address_is_refused_at_create_even_with_every_host_allowed(
 
 
 @pytest.mark.parametrize(
+    ("config", "path"),
+    [
+        ({"url": "http://127.0.0.1/a\r\nX-Injected: 1"}, "url"),
+        ({"url": "http://127.0.0.1/a\nb"}, "url"),
+        ({"url": "http://127.0.0.1/\rb"}, "url"),
+        ({"url": "http://127.0.0.1/", "headers": {"X-A": "v\r\nX-Injected: 1"}}, "headers.X-A"),
+        ({"url": "http://127.0.0.1/", "headers": {"X-A": "v\nw"}}, "headers.X-A"),
+        ({"url": "http://127.0.0.1/", "headers": {"X-A\r\nX-B": "v"}}, "headers"),
+        ({"url": "http://127.0.0.1/", "headers": {"X A": "v"}}, "headers"),
+    ],
+)
+def test_cr_or_lf_in_the_url_or_a_header_is_refused_at_create(actions, config, path):
+    with pytest.raises(ValidationError) as err:
+        actions.connectors.create(connector_type_id=".webhook", name="h", config=config, secrets={})
+    assert err.value.message.startswith(
+        f"error validating connector type config: error validation webhook action config: [{path}"
+    ), err.value.message
+    assert [p for p, _ in err.value.problems] == [path]
+    assert actions.connectors.list() == []
+
+
+@pytest.mark.parametrize(
+    "host", ["127.1", "2130706433", "0x7f000001", "0177.0.0.1", "0x7f.1", "169.254.43518"]
+)
+def test_non_canonical_ipv4_literals_are_refused_at_create(make_actions, host):
+    actions = make_actions(config={"actions": {"encryptionKey": KEY}})
+    with pytest.raises(ValidationError, match=r"actions\.ssrfProtection refuses"):
+        webhook(actions, f"http://{host}/hook")
+    assert actions.connectors.list() == []
+
+
+@pytest.mark.parametrize(
     ("config", "message"),
     [
         ({"url": "not a url"}, "unable to parse url"),

@@ -63,6 +63,13 @@ def _object(**properties: Any) -> dict[str, Any]:
 
 TYPES = [
     echo_type(".echo"),
+    # any config (numbers included): what the store must never be poisoned with
+    echo_type(
+        ".echo-open",
+        name="Open echo",
+        config_schema={"type": "object"},
+        secrets_schema={"type": "object"},
+    ),
     actions_core.ActionType(
         id=".tokens",
         name="Token counter",

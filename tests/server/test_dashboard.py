@@ -37,8 +37,8 @@ def browser_context(server: Server, tmp_path_factory: pytest.TempPathFactory) ->
             f"Debian's chromium is not installed at {CHROMIUM}; scripts/test installs it with "
             "apt-get (apt-get install chromium)"
         )
-        if os.environ.get("CI"):
-            pytest.fail(reason)
+        if os.environ.get("CI") or os.environ.get("BROWSER_REQUIRED") == "1":
+            pytest.fail(reason)  # scripts/test sets BROWSER_REQUIRED: a missing browser fails
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 

@@ -172,6 +172,15 @@ def test_the_default_allow_list_accepts_public_hosts(gen_ai_factory):
     create(gen_ai, {"apiProvider": "OpenAI", "apiUrl": OPENAI_URL})
 
 
+@pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f000001", "0177.0.0.1"])
+def test_non_canonical_loopback_literals_are_refused_at_create_time(gen_ai_factory, host):
+    gen_ai = gen_ai_factory(allowedHosts=["*"])
+    message = error_of(
+        gen_ai, {"apiProvider": "OpenAI", "apiUrl": f"http://{host}:8080/v1/chat/completions"}
+    )
+    assert f'target host "{host}" is a non-public address (loopback)' in message
+
+
 def test_numeric_strings_are_coerced_as_zod_does(gen_ai):
     connector = create(
         gen_ai,

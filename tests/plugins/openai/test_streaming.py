@@ -283,3 +283,38 @@ def test_max_content_length_refuses_a_declared_larger_stream_up_front(gen_ai, up
         "Status code: undefined. Message: Unexpected API Error: ERR_BAD_RESPONSE - "
         "maxContentLength size of 1000 exceeded"
     )
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", json.dumps({"id": "x", "choices": []}).encode()),
+        ("text/html; charset=utf-8", b"<html><body>Sign in to the proxy</body></html>"),
+    ],
+)
+def test_invoke_stream_refuses_a_200_body_that_is_not_an_event_stream(
+    gen_ai, upstream, content_type, body
+):
+    upstream.expect_request(PATH).respond_with_data(body, content_type=content_type)
+    cid = gen_ai.create("Other", upstream.url_for(PATH))
+    result = gen_ai.run(cid, "invokeStream", messages=MESSAGES)
+    assert result.status == "error"
+    media = content_type.split(";")[0]
+    assert result.service_message == (
+        f"Response validation failed (Error: expected a text/event-stream response but got "
+        f"[{media}])"
+    )
+    event = gen_ai.last_event(cid)
+    assert event.outcome == "failure"
+    assert body.decode() not in str(result) + str(event.error_message)
+
+
+def test_invoke_stream_accepts_an_event_stream_with_parameters(gen_ai, upstream):
+    body = sse(chunk("Hi"))
+    upstream.expect_request(PATH).respond_with_data(
+        body, content_type="text/event-stream; charset=utf-8"
+    )
+    cid = gen_ai.create("Other", upstream.url_for(PATH))
+    result = gen_ai.run(cid, "invokeStream", messages=MESSAGES)
+    assert result.status == "ok"
+    assert b"".join(result.data) == body

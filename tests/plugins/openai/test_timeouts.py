@@ -79,3 +79,18 @@ def test_a_stalled_stream_request_times_out_too(gen_ai_factory):
         "Status code: undefined. Message: Unexpected API Error: ECONNABORTED - timeout of 1500ms "
         "exceeded"
     )
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), 1e300, 1e15, 2**31])
+@pytest.mark.parametrize("sub_action", ["run", "invokeAI", "stream", "invokeStream"])
+def test_a_timeout_beyond_nodes_timer_limit_is_a_field_error(gen_ai, upstream, sub_action, timeout):
+    cid = gen_ai.create("Other", upstream.url_for(PATH))
+    body = {"body": "{}"} if sub_action in ("run", "stream") else {"messages": MESSAGES}
+    result = gen_ai.run(cid, sub_action, timeout=timeout, **body)
+    assert result.status == "error"
+    assert "time_t" not in str(result.message) + str(result.service_message)
+    assert result.error_source == "user"
+    assert result.service_message == (
+        "Request validation failed "
+        "(Error: [timeout]: Value must be equal to or lower than [2147483647].)"
+    )
