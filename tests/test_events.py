@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from actions_core._store import events as events_table
+from actions_core._store.tables import events as events_table
 from actions_core._store import open_engine, sqlite_url
 from actions_core.events import EventLog
 

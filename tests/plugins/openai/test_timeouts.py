@@ -81,7 +81,20 @@ def test_a_stalled_stream_request_times_out_too(gen_ai_factory):
     )
 
 
-@pytest.mark.parametrize("timeout", [float("inf"), 1e300, 1e15, 2**31])
+@pytest.mark.parametrize("sub_action", ["run", "invokeAI", "stream", "invokeStream"])
+def test_an_infinite_timeout_is_refused_by_the_core_naming_the_field(gen_ai, upstream, sub_action):
+    cid = gen_ai.create("Other", upstream.url_for(PATH))
+    body = {"body": "{}"} if sub_action in ("run", "stream") else {"messages": MESSAGES}
+    result = gen_ai.run(cid, sub_action, timeout=float("inf"), **body)
+    assert result.status == "error"
+    assert result.error_source == "user"
+    assert result.message == (
+        "error validating action params: [subActionParams.timeout]: expected a finite number "
+        "but got [Infinity]"
+    )
+
+
+@pytest.mark.parametrize("timeout", [1e300, 1e15, 2**31])
 @pytest.mark.parametrize("sub_action", ["run", "invokeAI", "stream", "invokeStream"])
 def test_a_timeout_beyond_nodes_timer_limit_is_a_field_error(gen_ai, upstream, sub_action, timeout):
     cid = gen_ai.create("Other", upstream.url_for(PATH))
