@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from actions_core._store.tables import events as events_table
 from actions_core._store import open_engine, sqlite_url
+from actions_core._store.tables import events as events_table
 from actions_core.events import EventLog
 
 DAY = 86400
