@@ -13,7 +13,15 @@ import click
 if TYPE_CHECKING:
     from actions_core.actions import Actions
 
-__all__ = ["JSON", "JsonValue", "ask_for_secrets", "ask_secret", "secrets_schema"]
+__all__ = [
+    "JSON",
+    "JsonValue",
+    "ask_for_secrets",
+    "ask_secret",
+    "confirm",
+    "secrets_schema",
+    "yes_option",
+]
 
 
 class JsonValue(click.ParamType):
@@ -104,3 +112,22 @@ def secrets_schema(actions: Actions, type_id: str) -> Mapping[str, Any]:
         if info.id == type_id:
             return info.secrets_schema
     return {}  # unknown type: the API call that follows reports it
+
+
+yes_option = click.option(
+    "-y", "--yes", "assume_yes", is_flag=True, help="Do not ask for confirmation."
+)
+
+
+def confirm(question: str, *, assume_yes: bool) -> None:
+    """Ask before a destructive step: on a terminal a y/N question (no ends the command with
+    exit 1), otherwise refuse with a usage error (exit 2), since a script that did not say
+    ``--yes`` must not destroy anything by accident."""
+    if assume_yes:
+        return
+    if not _stdin_is_tty():
+        raise click.UsageError(
+            f"{question} needs confirmation, but stdin is not a terminal: add --yes."
+        )
+    if not click.confirm(question, default=False, err=True):
+        raise click.ClickException("not confirmed; nothing was changed.")
