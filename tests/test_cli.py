@@ -330,6 +330,18 @@ def test_events_of_a_deleted_connector_are_still_shown(run) -> None:
     assert [e["action"] for e in events] == ["execute", "execute-start"]
 
 
+def test_events_of_one_execution_and_an_unknown_execution(run) -> None:
+    ok(run(*CREATE_LOG, "--id", "log"))
+    for _ in range(2):
+        ok(run("execute", "log", "--params", '{"message": "hi"}'))
+    newest = json.loads(ok(run("events", "--json", "--limit", "1")).stdout)[0]
+    one = json.loads(ok(run("events", "--json", "--execution", newest["execution_id"])).stdout)
+    assert [e["action"] for e in one] == ["execute", "execute-start"]
+    assert {e["execution_id"] for e in one} == {newest["execution_id"]}
+    missing = run("events", "--execution", "nope")
+    assert (missing.exit_code, missing.stderr) == (1, "Error: Execution [nope] not found\n")
+
+
 def test_unknown_type_exits_1(run) -> None:
     result = run("types", "show", ".nope")
     assert (result.exit_code, result.stderr) == (1, "Error: Connector type [.nope] not found\n")
