@@ -229,7 +229,9 @@ def test_delete_without_yes_is_refused_when_stdin_is_not_a_terminal(run) -> None
     ok(run(*CREATE_LOG, "--id", "keep"))
     refused = run("connectors", "delete", "keep")
     assert refused.exit_code == 2
-    assert "stdin is not a terminal: add --yes" in refused.stderr
+    assert 'not going to delete connector "Log" (keep): stdin is not a terminal, add --yes.' in (
+        refused.stderr
+    )
     assert [c["id"] for c in json.loads(ok(run("connectors", "list", "--json")).stdout)] == ["keep"]
     deleted = json.loads(ok(run("connectors", "delete", "keep", "-y", "--json")).stdout)
     assert deleted["deleted"]["id"] == "keep"

@@ -119,15 +119,13 @@ yes_option = click.option(
 )
 
 
-def confirm(question: str, *, assume_yes: bool) -> None:
-    """Ask before a destructive step: on a terminal a y/N question (no ends the command with
-    exit 1), otherwise refuse with a usage error (exit 2), since a script that did not say
-    ``--yes`` must not destroy anything by accident."""
+def confirm(what: str, *, assume_yes: bool) -> None:
+    """Ask before a destructive step (``what``: "delete connector X"): on a terminal a y/N
+    question (no ends the command with exit 1), otherwise refuse with a usage error (exit 2),
+    since a script that did not say ``--yes`` must not destroy anything by accident."""
     if assume_yes:
         return
     if not _stdin_is_tty():
-        raise click.UsageError(
-            f"{question} needs confirmation, but stdin is not a terminal: add --yes."
-        )
-    if not click.confirm(question, default=False, err=True):
+        raise click.UsageError(f"not going to {what}: stdin is not a terminal, add --yes.")
+    if not click.confirm(f"{what[:1].upper()}{what[1:]}?", default=False, err=True):
         raise click.ClickException("not confirmed; nothing was changed.")

@@ -188,7 +188,7 @@ def delete_command(
     """
     connectors = state.actions.connectors
     connector = connectors.get(connector_id, space_id=space_id)  # unknown: exit 1 before asking
-    confirm(f'Delete connector "{connector.name}" ({connector.id})?', assume_yes=assume_yes)
+    confirm(f'delete connector "{connector.name}" ({connector.id})', assume_yes=assume_yes)
     connectors.delete(connector_id, space_id=space_id)
     if as_json:
         echo_json({"deleted": connector.to_api()})

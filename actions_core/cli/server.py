@@ -105,7 +105,7 @@ def api_keys_revoke_command(state: State, key_id: str, assume_yes: bool, as_json
     """Revoke a key, after asking (or with --yes): requests with it answer 401 from now on."""
     keys = _api_keys(state)
     known = keys.get(key_id)  # an unknown id is not found (exit 1) before anything is asked
-    confirm(f'Revoke API key "{known.name}" ({key_id})?', assume_yes=assume_yes)
+    confirm(f'revoke API key "{known.name}" ({key_id})', assume_yes=assume_yes)
     key = keys.revoke(key_id)
     if as_json:
         echo_json(key.to_dict())

@@ -68,7 +68,8 @@ def _usage_tables(body: Mapping[str, Any]) -> list[Table]:
     busy = [b for b in body["buckets"] if b["executions"]]
     rows = [_cells(b["start"][:16].replace("T", " "), b) for b in busy]
     who = body["connector_id"] or f"all connectors of space {body['space_id']}"
-    title = f"Token usage per {body['interval']} ({who}), {body['from'][:16]} to {body['to'][:16]}"
+    start, end = (body[k][:16].replace("T", " ") for k in ("from", "to"))
+    title = f"Token usage per {body['interval']} ({who}), {start} to {end} UTC"
     intervals = table(("Interval start (UTC)", *_SUM_COLUMNS), rows, title=title)
     intervals.add_section()
     intervals.add_row(*_cells("total", body["totals"]), style="bold")
