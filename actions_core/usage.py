@@ -198,7 +198,7 @@ def usage_body(
         end=query.end,
         interval_seconds=query.interval_seconds,
     )
-    names = key_names or {}
+    names: Mapping[str, str] = {} if key_names is None else key_names  # may be lazy
     return {
         "connector_id": connector.id if connector else None,
         "connector_name": connector.name if connector else None,

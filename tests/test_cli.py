@@ -747,6 +747,24 @@ def test_console_script_exit_codes(command, tmp_path, monkeypatch) -> None:
         assert "Traceback" not in result.stderr
 
 
+def test_usage_without_api_key_users_does_not_load_the_service(tmp_path, monkeypatch) -> None:
+    """The report is the core's: only API key names come from the service's table."""
+    monkeypatch.setenv("ACTIONS_ENCRYPTION_KEY", KEY)
+    code = (
+        "import sys\nfrom actions_core.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit as done:\n    assert not done.code\n"
+        "print('fastapi' in sys.modules, file=sys.stderr)"
+    )
+    data = str(tmp_path / "data")
+    args = ("--data-dir", data, "-q", "usage", "--json", "--interval", "hour")
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["interval"] == "hour"
+    assert result.stderr.splitlines()[-1] == "False"
+
+
 def test_prompting_in_a_real_process_without_input_fails_instead_of_hanging(
     tmp_path, monkeypatch
 ) -> None:
