@@ -233,11 +233,16 @@ class EventLog:
         space_id: str | None = None,
         action: str | None = None,
         limit: int = 50,
+        execution_id: str | None = None,
     ) -> list[Event]:
-        """Newest first."""
+        """Newest first; ``execution_id`` gives one execution's records."""
         self.flush()
         rows = self._rows.recent(
-            connector_id=connector_id, space_id=space_id, action=action, limit=limit
+            connector_id=connector_id,
+            space_id=space_id,
+            action=action,
+            limit=limit,
+            execution_id=execution_id,
         )
         return [_event(row) for row in rows]
 

@@ -42,6 +42,7 @@ CORE = frozenset(
         "events",
         "connectors",
         "actions",
+        "usage",
     }
 )
 
@@ -75,6 +76,7 @@ RULES: dict[str, Rule] = {
         "_connectors _run _store errors secrets", annotations="_net _plugins settings"
     ),
     "actions": _rule("_net _plugins _run _store connectors errors events secrets settings"),
+    "usage": _rule("errors events settings", annotations="actions"),
     "__init__": _rule(" ".join(sorted(CORE - {"__init__"}))),
     # the front ends and the kit: the whole core, and the server where they need it
     "server": _rule(" ".join(sorted(CORE))),

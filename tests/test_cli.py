@@ -7,6 +7,7 @@ last ones run the real console script and ``python -m actions_core`` in a subpro
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -175,6 +177,21 @@ def test_types_json_is_the_api_body_with_schemas(run) -> None:
     assert types[0]["params_schema"]["required"] == ["message"]
 
 
+def test_types_show_gives_description_feature_ids_and_schemas(run, test_types) -> None:
+    shown = ok(run("types", "show", ".vault")).stdout
+    for label in ("Description", "Feature ids", "Config schema", "Secrets schema", "Params"):
+        assert label in shown
+    assert '"token"' in shown and '"url"' in shown and '"text"' in shown
+    server_log = ok(run("types", "show", ".server-log")).stdout
+    assert "Writes a message to the actions-core server log." in server_log
+    body = json.loads(ok(run("types", "show", ".vault", "--json")).stdout)
+    everything = json.loads(ok(run("types", "--json")).stdout)
+    assert body == next(t for t in everything if t["id"] == ".vault")
+    assert body["secrets_schema"]["required"] == ["token"]
+    assert "Writes a message" in ok(run("types")).stdout  # the list has descriptions too
+    assert ok(run("types", "list", "--json")).stdout == ok(run("types", "--json")).stdout
+
+
 # --- connectors -----------------------------------------------------------------------------
 
 
@@ -204,7 +221,33 @@ def test_connector_create_list_get_update_delete_round_trip(run) -> None:
         "is_missing_secrets": False,
     }
 
-    assert "Deleted connector ops" in ok(run("connectors", "delete", "ops")).stdout
+    assert "Deleted connector ops" in ok(run("connectors", "delete", "ops", "--yes")).stdout
+    assert json.loads(ok(run("connectors", "list", "--json")).stdout) == []
+
+
+def test_delete_without_yes_is_refused_when_stdin_is_not_a_terminal(run) -> None:
+    ok(run(*CREATE_LOG, "--id", "keep"))
+    refused = run("connectors", "delete", "keep")
+    assert refused.exit_code == 2
+    assert 'not going to delete connector "Log" (keep): stdin is not a terminal, add --yes.' in (
+        refused.stderr
+    )
+    assert [c["id"] for c in json.loads(ok(run("connectors", "list", "--json")).stdout)] == ["keep"]
+    deleted = json.loads(ok(run("connectors", "delete", "keep", "-y", "--json")).stdout)
+    assert deleted["deleted"]["id"] == "keep"
+    assert json.loads(ok(run("connectors", "list", "--json")).stdout) == []
+
+
+def test_delete_asks_on_a_terminal(run, monkeypatch) -> None:
+    monkeypatch.setattr(cli_input, "_stdin_is_tty", lambda: True)
+    ok(run(*CREATE_LOG, "--id", "maybe"))
+    declined = run("connectors", "delete", "maybe", input="n\n")
+    assert declined.exit_code == 1
+    assert 'Delete connector "Log" (maybe)? [y/N]' in declined.stderr
+    assert "not confirmed; nothing was changed" in declined.stderr
+    assert len(json.loads(ok(run("connectors", "list", "--json")).stdout)) == 1
+    accepted = ok(run("connectors", "delete", "maybe", input="y\n"))
+    assert "Deleted connector maybe." in accepted.stdout
     assert json.loads(ok(run("connectors", "list", "--json")).stdout) == []
 
 
@@ -256,12 +299,54 @@ def test_unreadable_file_is_a_usage_error(run, tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("connectors", "get", "nope"), ("connectors", "delete", "nope"), ("execute", "nope")],
+    [
+        ("connectors", "get", "nope"),
+        ("connectors", "get", "log", "--space", "team"),
+        ("connectors", "update", "nope", "--name", "x"),
+        ("connectors", "delete", "nope"),
+        ("connectors", "delete", "nope", "--yes"),
+        ("execute", "nope"),
+        ("execute", "nope", "--json"),
+        ("events", "--connector", "nope"),
+        ("events", "--connector", "nope", "--json"),
+        ("usage", "--connector", "nope"),
+        ("usage", "--connector", "nope", "--json"),
+        ("usage", "--connector", "log", "--space", "team"),
+    ],
 )
 def test_unknown_connector_exits_1_with_the_message(run, args) -> None:
+    """In every command: not an empty table with exit 0 (HTTP answers 404 too)."""
+    ok(run(*CREATE_LOG, "--id", "log"))
     result = run(*args)
     assert result.exit_code == 1
-    assert result.stderr == "Error: Saved object [action/nope] not found\n"
+    missing = "log" if "log" in args else "nope"
+    assert result.stderr == f"Error: Saved object [action/{missing}] not found\n"
+    assert result.stdout == ""
+
+
+def test_events_of_a_deleted_connector_are_still_shown(run) -> None:
+    ok(run(*CREATE_LOG, "--id", "gone"))
+    ok(run("execute", "gone", "--params", '{"message": "hi"}'))
+    ok(run("connectors", "delete", "gone", "--yes"))
+    events = json.loads(ok(run("events", "--connector", "gone", "--json")).stdout)
+    assert [e["action"] for e in events] == ["execute", "execute-start"]
+
+
+def test_events_of_one_execution_and_an_unknown_execution(run) -> None:
+    ok(run(*CREATE_LOG, "--id", "log"))
+    for _ in range(2):
+        ok(run("execute", "log", "--params", '{"message": "hi"}'))
+    newest = json.loads(ok(run("events", "--json", "--limit", "1")).stdout)[0]
+    one = json.loads(ok(run("events", "--json", "--execution", newest["execution_id"])).stdout)
+    assert [e["action"] for e in one] == ["execute", "execute-start"]
+    assert {e["execution_id"] for e in one} == {newest["execution_id"]}
+    missing = run("events", "--execution", "nope")
+    assert (missing.exit_code, missing.stderr) == (1, "Error: Execution [nope] not found\n")
+
+
+def test_unknown_type_exits_1(run) -> None:
+    result = run("types", "show", ".nope")
+    assert (result.exit_code, result.stderr) == (1, "Error: Connector type [.nope] not found\n")
 
 
 def test_api_refusals_exit_1(run) -> None:
@@ -409,6 +494,26 @@ def test_streamed_bytes_and_objects(run, test_types) -> None:
     assert objects.stdout == '{"delta": "a"}\n{"delta": "b"}\n'
 
 
+def test_json_on_a_stream_prints_one_parsed_chunk_per_line(run, test_types) -> None:
+    """NDJSON: a script parses each line once. Objects as they are; a pass-through event
+    stream (what invokeStream sends) parsed per ``data:`` line, even when an event is split
+    across chunks; ``[DONE]`` is the end, not a line."""
+    create_stream(run)
+    objects = ok(run("execute", "s", "--json", "--params", '{"chunks": ["a", "b"], "as": "json"}'))
+    assert objects.stdout == '{"delta": "a"}\n{"delta": "b"}\n'
+    sse = ['data: {"id": 1, "t": "Hel', 'lo"}\n\n: comment\n', "event: x\r\ndata: plain\n\n"]
+    sse.append('data: {"id": 2}\n\ndata: [DONE]\n\n')
+    for kind in ("str", "bytes"):
+        params = json.dumps({"chunks": sse, "as": kind})
+        result = ok(run("execute", "s", "--json", "--params", params))
+        lines = result.stdout.splitlines()
+        assert [json.loads(line) for line in lines] == [{"id": 1, "t": "Hello"}, "plain", {"id": 2}]
+    text = ok(run("execute", "s", "--json", "--params", '{"chunks": ["Hel", "lo"]}'))
+    assert text.stdout == '"Hel"\n"lo"\n'  # text that is not an event stream: one string each
+    raw = ok(run("execute", "s", "--params", json.dumps({"chunks": sse})))
+    assert raw.stdout_bytes == "".join(sse).encode()  # without --json: untouched
+
+
 def test_a_failing_stream_exits_1_after_what_it_produced(run, test_types) -> None:
     create_stream(run)
     params = '{"chunks": ["one ", "two ", "three"], "fail_after": 2}'
@@ -435,7 +540,8 @@ def test_events_show_the_execution(run) -> None:
     assert [e["action"] for e in events] == ["execute", "execute-start"]
     assert events[0]["source"] == "cli"
     assert len(json.loads(ok(run("events", "--json", "--limit", "1")).stdout)) == 1
-    assert json.loads(ok(run("events", "--json", "--connector", "other")).stdout) == []
+    ok(run(*CREATE_LOG, "--id", "quiet"))  # known, no events yet: an empty list
+    assert json.loads(ok(run("events", "--json", "--connector", "quiet")).stdout) == []
 
 
 def test_usage_prints_buckets_and_totals(run, test_types) -> None:
@@ -444,18 +550,34 @@ def test_usage_prints_buckets_and_totals(run, test_types) -> None:
         ok(run("execute", "v1", "--params", '{"text": "hi"}'))
     table = ok(run("usage")).stdout
     total = next(line for line in table.splitlines() if "total" in line).split("│")
-    assert [cell.strip() for cell in total[1:-1]] == ["total", "2", "10", "14", "24", "0"]
+    assert [cell.strip() for cell in total[1:-1]] == ["total", "2", "10", "14", "24", "24", "0"]
 
     report = json.loads(
         ok(run("usage", "--json", "--interval", "hour", "--connector", "v1")).stdout
     )
     assert report["interval_seconds"] == 3600
+    assert (report["connector_id"], report["connector_name"]) == ("v1", "My vault")
     assert report["totals"]["total_tokens"] == 24
-    assert report["by_model"] == {"tiny": 24}
+    assert report["totals"]["reported_total_tokens"] == 24
+    assert [(m["model"], m["total_tokens"]) for m in report["by_model"]] == [("tiny", 24)]
+    assert report["by_api_key"][0]["name"] == "(no API key: Python API or CLI)"
+
+
+def test_usage_takes_the_http_intervals_minute_included(run, test_types) -> None:
+    create_vault(run)
+    ok(run("execute", "v1", "--params", '{"text": "hi"}'))
+    args = ("usage", "--json", "--connector", "v1", "--from", "now-10m", "--interval")
+    minute = json.loads(ok(run(*args, "minute")).stdout)
+    assert (minute["interval"], minute["interval_seconds"]) == ("minute", 60)
+    assert len(minute["buckets"]) in (10, 11)
+    assert sum(b["executions"] for b in minute["buckets"]) == 1
+    assert json.loads(ok(run(*args, "5m")).stdout)["interval_seconds"] == 300
 
 
 def test_usage_rejects_unknown_intervals(run) -> None:
-    assert run("usage", "--interval", "month").exit_code == 2
+    result = run("usage", "--interval", "month")
+    assert result.exit_code == 2
+    assert "Invalid value for '--interval': 'month' is not an interval" in result.stderr
 
 
 def test_secrets_rotate_reencrypts_with_the_new_key(run, test_types, monkeypatch) -> None:
@@ -493,6 +615,104 @@ def test_demo_is_idempotent(run) -> None:
     assert [e["action"] for e in events].count("execute") == 2
 
 
+# --- help and --json everywhere ------------------------------------------------------------
+
+
+def all_commands(group: click.Group = cli, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        found.append((*path, name))
+        if isinstance(command, click.Group):
+            found.extend(all_commands(command, (*path, name)))
+    return found
+
+
+def help_of(run: Callable[..., Result], path: tuple[str, ...]) -> str:
+    return ok(run(*path, "--help")).stdout
+
+
+@pytest.mark.parametrize("path", all_commands(), ids=" ".join)
+def test_every_summary_is_a_whole_sentence_and_is_not_cut_off(run, path) -> None:
+    """The summary a group lists is the command's first help line: a complete sentence,
+    never cut to fit the terminal (``...``)."""
+    command = cli
+    for name in path:
+        command = command.commands[name]
+    first_line = inspect.cleandoc(command.help or "").splitlines()[0]
+    assert first_line[:1].isupper() and first_line.endswith("."), first_line
+    commands = help_of(run, path[:-1]).split("Commands:")[1]  # the parent's list
+    listing = " ".join(commands.split())  # unwrapped
+    assert f"{path[-1]} {first_line}" in listing
+    assert "..." not in listing
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("connectors",),
+        ("connectors", "create"),
+        ("connectors", "delete"),
+        ("execute",),
+        ("events",),
+        ("usage",),
+        ("types",),
+        ("serve",),
+    ],
+    ids=" ".join,
+)
+def test_main_commands_show_examples(run, path) -> None:
+    text = help_of(run, path)
+    assert "Examples:" in text
+    assert f"actions {' '.join(path)}" in text
+
+
+#: Commands that print data, with arguments that make them print it.
+PRINTING = [
+    (*CREATE_LOG, "--id", "other"),
+    ("types",),
+    ("types", "list"),
+    ("types", "show", ".server-log"),
+    ("connectors", "list"),
+    ("connectors", "get", "log"),
+    ("connectors", "update", "log", "--name", "Renamed"),
+    ("execute", "log", "--params", '{"message": "hi"}'),
+    ("events",),
+    ("usage",),
+    ("usage", "--connector", "log"),
+    ("secrets", "rotate"),
+    ("demo",),
+    ("api-keys", "list"),
+    ("api-keys", "create", "--name", "ci"),
+    ("connectors", "delete", "log", "--yes"),
+]
+
+
+def test_every_command_that_prints_data_has_json(run) -> None:
+    ok(run(*CREATE_LOG, "--id", "log"))
+    for args in PRINTING:
+        result = ok(run(*args, "--json"))
+        json.loads(result.stdout)
+    hashed = ok(run("users", "hash-password", "--json", input="pw\n"))
+    assert json.loads(hashed.stdout)["passwordHash"]
+    key = json.loads(ok(run("api-keys", "list", "--json")).stdout)[0]["id"]
+    assert json.loads(ok(run("api-keys", "revoke", key, "--yes", "--json")).stdout)["revoked"]
+    printing = {args[:2] if args[0] in GROUPS else args[:1] for args in PRINTING}
+    printing |= {("users", "hash-password"), ("api-keys", "revoke")}
+    quiet = {("serve",), ("worker",)}  # long-running services: they print logs, not data
+    leaves = {p for p in all_commands() if not isinstance(_command(p), click.Group)}
+    assert leaves - quiet == {p for p in printing if not isinstance(_command(p), click.Group)}
+
+
+GROUPS = {"types", "connectors", "secrets", "api-keys", "users"}
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    command: click.Command = cli
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    return command
+
+
 # --- the real executables -------------------------------------------------------------------
 
 
@@ -525,6 +745,24 @@ def test_console_script_exit_codes(command, tmp_path, monkeypatch) -> None:
     assert bad_json.returncode == 2 and "'--params'" in bad_json.stderr
     for result in (demo, missing, invalid, bad_json):
         assert "Traceback" not in result.stderr
+
+
+def test_usage_without_api_key_users_does_not_load_the_service(tmp_path, monkeypatch) -> None:
+    """The report is the core's: only API key names come from the service's table."""
+    monkeypatch.setenv("ACTIONS_ENCRYPTION_KEY", KEY)
+    code = (
+        "import sys\nfrom actions_core.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit as done:\n    assert not done.code\n"
+        "print('fastapi' in sys.modules, file=sys.stderr)"
+    )
+    data = str(tmp_path / "data")
+    args = ("--data-dir", data, "-q", "usage", "--json", "--interval", "hour")
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["interval"] == "hour"
+    assert result.stderr.splitlines()[-1] == "False"
 
 
 def test_prompting_in_a_real_process_without_input_fails_instead_of_hanging(

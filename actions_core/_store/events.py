@@ -44,6 +44,7 @@ class EventRows:
         space_id: str | None,
         action: str | None,
         limit: int,
+        execution_id: str | None = None,
     ) -> list[sa.Row]:
         """Newest first."""
         query = sa.select(table).order_by(table.c.timestamp_ms.desc(), table.c.id.desc())
@@ -53,6 +54,8 @@ class EventRows:
             query = query.where(table.c.space_id == space_id)
         if action is not None:
             query = query.where(table.c.action == action)
+        if execution_id is not None:
+            query = query.where(table.c.execution_id == execution_id)
         with self._engine.connect() as conn:
             return list(conn.execute(query.limit(max(1, int(limit)))).all())
 

@@ -12,6 +12,7 @@ This module builds the group: :func:`_add_commands` is the one place commands ar
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -76,7 +77,22 @@ def _add_commands(group: click.Group) -> None:
     add_plugin_commands(group)  # the register_commands hook: plugins add their own commands
 
 
+def _full_summaries(group: click.Group) -> None:
+    """Every command's summary in ``--help`` is the first line of its help, whole.
+
+    Click cuts a summary to fit the terminal (``Create, list and revoke the HTTP service's
+    API keys (stored...``); an explicit ``short_help`` is wrapped instead, never cut. Each
+    command's first help line is a complete sentence (tests/test_cli.py checks all of them).
+    """
+    for command in group.commands.values():
+        if command.short_help is None and command.help:
+            command.short_help = inspect.cleandoc(command.help).splitlines()[0]
+        if isinstance(command, click.Group):
+            _full_summaries(command)
+
+
 _add_commands(cli)
+_full_summaries(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -13,7 +13,15 @@ import click
 if TYPE_CHECKING:
     from actions_core.actions import Actions
 
-__all__ = ["JSON", "JsonValue", "ask_for_secrets", "ask_secret", "secrets_schema"]
+__all__ = [
+    "JSON",
+    "JsonValue",
+    "ask_for_secrets",
+    "ask_secret",
+    "confirm",
+    "secrets_schema",
+    "yes_option",
+]
 
 
 class JsonValue(click.ParamType):
@@ -104,3 +112,20 @@ def secrets_schema(actions: Actions, type_id: str) -> Mapping[str, Any]:
         if info.id == type_id:
             return info.secrets_schema
     return {}  # unknown type: the API call that follows reports it
+
+
+yes_option = click.option(
+    "-y", "--yes", "assume_yes", is_flag=True, help="Do not ask for confirmation."
+)
+
+
+def confirm(what: str, *, assume_yes: bool) -> None:
+    """Ask before a destructive step (``what``: "delete connector X"): on a terminal a y/N
+    question (no ends the command with exit 1), otherwise refuse with a usage error (exit 2),
+    since a script that did not say ``--yes`` must not destroy anything by accident."""
+    if assume_yes:
+        return
+    if not _stdin_is_tty():
+        raise click.UsageError(f"not going to {what}: stdin is not a terminal, add --yes.")
+    if not click.confirm(f"{what[:1].upper()}{what[1:]}?", default=False, err=True):
+        raise click.ClickException("not confirmed; nothing was changed.")

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from actions_core.cli._input import JSON, ask_for_secrets, secrets_schema
+from actions_core.cli._input import JSON, ask_for_secrets, confirm, secrets_schema, yes_option
 from actions_core.cli._output import echo_json, show, table, yes
 from actions_core.cli._state import State, json_option, pass_state, space_option
 from actions_core.connectors import Connector
@@ -53,7 +53,15 @@ def _print_connector(connector: Connector, as_json: bool) -> None:
 
 @click.group("connectors")
 def connectors_group() -> None:
-    """Create, list, show, update and delete connectors."""
+    """Create, list, show, update and delete connectors.
+
+    \b
+    Examples:
+      actions connectors list
+      actions connectors get my-log --json
+      actions connectors update my-log --name "Renamed log"
+      actions connectors delete my-log --yes
+    """
 
 
 @connectors_group.command("create")
@@ -77,7 +85,16 @@ def create_command(
     space_id: str,
     as_json: bool,
 ) -> None:
-    """Create a connector."""
+    """Create a connector of a registered type and print it.
+
+    \b
+    Examples:
+      actions connectors create --type .server-log --name "My log" --id my-log
+      actions connectors create --type .webhook --name Hook --id hook \\
+        --config '{"url": "https://example.com/hook", "method": "post"}'
+      actions connectors create --type .gen-ai --name GPT --id gpt \\
+        --config @openai.json --prompt-secrets
+    """
     actions = state.actions
     if prompt_secrets:
         secrets = ask_for_secrets(secrets_schema(actions, type_id), secrets)
@@ -156,8 +173,24 @@ def update_command(
 @connectors_group.command("delete")
 @click.argument("connector_id", metavar="ID")
 @space_option
+@yes_option
+@json_option
 @pass_state
-def delete_command(state: State, connector_id: str, space_id: str) -> None:
-    """Delete a connector."""
-    state.actions.connectors.delete(connector_id, space_id=space_id)
-    click.echo(f"Deleted connector {connector_id}.")
+def delete_command(
+    state: State, connector_id: str, space_id: str, assume_yes: bool, as_json: bool
+) -> None:
+    """Delete a connector, after asking (or with --yes); its secrets are gone for good.
+
+    \b
+    Examples:
+      actions connectors delete my-log            # asks y/N on a terminal
+      actions connectors delete my-log --yes      # in scripts
+    """
+    connectors = state.actions.connectors
+    connector = connectors.get(connector_id, space_id=space_id)  # unknown: exit 1 before asking
+    confirm(f'delete connector "{connector.name}" ({connector.id})', assume_yes=assume_yes)
+    connectors.delete(connector_id, space_id=space_id)
+    if as_json:
+        echo_json({"deleted": connector.to_api()})
+    else:
+        click.echo(f"Deleted connector {connector_id}.")

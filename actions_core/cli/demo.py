@@ -6,8 +6,8 @@ import contextlib
 
 import click
 
-from actions_core.cli._output import result_error, show
-from actions_core.cli._state import Failure, State, pass_state
+from actions_core.cli._output import echo_json, result_error, show
+from actions_core.cli._state import Failure, State, json_option, pass_state
 from actions_core.cli.connectors import connectors_table
 from actions_core.cli.events import events_table
 from actions_core.errors import ConflictError, NotFoundError
@@ -20,9 +20,13 @@ __all__ = ["DEMO_CONNECTOR_ID", "demo_command"]
 
 
 @click.command("demo")
+@json_option
 @pass_state
-def demo_command(state: State) -> None:
-    """First run: create (once) and execute a server-log connector, then show what happened."""
+def demo_command(state: State, as_json: bool) -> None:
+    """Create (once) and run a server-log connector, then show what happened.
+
+    The first thing to try after set-up: it needs no configuration and no network.
+    """
     actions = state.actions
     try:
         actions.connectors.get(DEMO_CONNECTOR_ID)
@@ -34,6 +38,15 @@ def demo_command(state: State) -> None:
     result = actions.execute(DEMO_CONNECTOR_ID, {"message": DEMO_MESSAGE}, source="cli")
     if not result.ok:
         raise Failure(result_error(result))
+    if as_json:
+        echo_json(
+            {
+                "result": result.to_api(),
+                "connectors": [c.to_api() for c in actions.connectors.list()],
+                "events": [e.to_dict() for e in actions.recent_events(limit=5)],
+            }
+        )
+        return
     click.echo(f"Executed {DEMO_CONNECTOR_ID}: {result.status}")
     show(
         connectors_table(actions.connectors.list(), title="Connectors"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from actions_core.cli._state import Failure, State, pass_state
+from actions_core.cli._output import echo_json
+from actions_core.cli._state import Failure, State, json_option, pass_state
 
 __all__ = ["secrets_group"]
 
@@ -15,12 +16,16 @@ def secrets_group() -> None:
 
 
 @secrets_group.command("rotate")
+@json_option
 @pass_state
-def rotate_command(state: State) -> None:
+def rotate_command(state: State, as_json: bool) -> None:
     """Re-encrypt every stored secret with the current key (after changing keys)."""
     counts = state.actions.rotate_secrets()
-    for key, value in counts.items():
-        click.echo(f"{key}: {value}")
+    if as_json:
+        echo_json(counts)
+    else:
+        for key, value in counts.items():
+            click.echo(f"{key}: {value}")
     if counts.get("failed"):
         raise Failure(
             f"{counts['failed']} connector(s) have secrets that no configured key can decrypt: "

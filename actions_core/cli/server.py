@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from actions_core.cli._input import ask_secret
+from actions_core.cli._input import ask_secret, confirm, yes_option
 from actions_core.cli._output import echo_json, show, table
 from actions_core.cli._state import State, json_option, pass_state
 
@@ -26,7 +26,14 @@ __all__ = ["api_keys_group", "serve_command", "users_group"]
 def serve_command(
     state: State, host: str | None, port: int | None, public_base_url: str | None
 ) -> None:
-    """Run the Kibana-compatible HTTP service (connector API, usage dashboard)."""
+    """Run the Kibana-compatible HTTP service: the connector API and the usage dashboard.
+
+    \b
+    Examples:
+      actions serve                       # http://127.0.0.1:5601
+      actions serve --port 8080
+      actions serve --host 0.0.0.0 --public-base-url https://actions.example.com
+    """
     from actions_core.server.serve import serve
 
     actions = state.actions
@@ -48,7 +55,10 @@ def _api_keys(state: State) -> Any:
 
 @click.group("api-keys")
 def api_keys_group() -> None:
-    """Create, list and revoke the HTTP service's API keys (stored hashed)."""
+    """Create, list and revoke the HTTP service's API keys.
+
+    Only a hash of each key is stored: a key is printed once, when it is created.
+    """
 
 
 @api_keys_group.command("create")
@@ -88,22 +98,35 @@ def api_keys_list_command(state: State, as_json: bool) -> None:
 
 @api_keys_group.command("revoke")
 @click.argument("key_id", metavar="ID")
+@yes_option
+@json_option
 @pass_state
-def api_keys_revoke_command(state: State, key_id: str) -> None:
-    """Revoke a key: requests with it answer 401 from now on."""
-    key = _api_keys(state).revoke(key_id)
-    click.echo(f'Revoked API key "{key.name}" ({key.id}).')
+def api_keys_revoke_command(state: State, key_id: str, assume_yes: bool, as_json: bool) -> None:
+    """Revoke a key, after asking (or with --yes): requests with it answer 401 from now on."""
+    keys = _api_keys(state)
+    known = keys.get(key_id)  # an unknown id is not found (exit 1) before anything is asked
+    confirm(f'revoke API key "{known.name}" ({key_id})', assume_yes=assume_yes)
+    key = keys.revoke(key_id)
+    if as_json:
+        echo_json(key.to_dict())
+    else:
+        click.echo(f'Revoked API key "{key.name}" ({key.id}).')
 
 
 @click.group("users")
 def users_group() -> None:
-    """Basic-auth users of the HTTP service (configured in server.users)."""
+    """Help with the HTTP service's Basic-auth users (configured in server.users)."""
 
 
 @users_group.command("hash-password")
-def hash_password_command() -> None:
+@json_option
+def hash_password_command(as_json: bool) -> None:
     """Print a passwordHash for server.users (asks for the password, or reads one line)."""
     from actions_core.server.passwords import hash_password
 
     password = ask_secret("Password", required=True)
-    click.echo(hash_password(password))
+    hashed = hash_password(password)
+    if as_json:
+        echo_json({"passwordHash": hashed})
+    else:
+        click.echo(hashed)

@@ -1,78 +1,137 @@
-"""``actions usage``: token usage per interval, per model and per API key."""
+"""``actions usage``: token usage per interval, per model and per API key.
+
+``--json`` prints exactly the body of the HTTP service's ``GET …/connector/{id}/_usage``
+(:func:`actions_core.usage.usage_body`), with the same filters and intervals; the tables are
+drawn from that body, so the two views cannot disagree.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import click
 from rich.table import Table
 
+from actions_core._connectors.ids import check_space_id
 from actions_core.cli._output import echo_json, show, table
-from actions_core.cli._state import State, json_option, pass_state
-from actions_core.events import UsageBucket, UsageGroup, UsageReport
+from actions_core.cli._state import State, json_option, pass_state, space_option
+from actions_core.errors import ValidationError
+from actions_core.usage import parse_usage_query, usage_body
 
-INTERVALS = {"hour": 3600, "day": 86400, "week": 7 * 86400}
+__all__ = ["usage_command"]
 
-__all__ = ["INTERVALS", "usage_command"]
-
-
-def _bucket_cells(label: str, b: UsageBucket) -> list[str]:
-    counts = (b.executions, b.prompt_tokens, b.completion_tokens, b.total_tokens)
-    return [label, *map(str, counts), str(b.estimated_total_tokens)]
-
-
-def _usage_table(report: UsageReport, interval: str) -> Table:
-    columns = ("Bucket start (UTC)", "Executions", "Prompt", "Completion", "Total", "Estimated")
-    rows = [_bucket_cells(b.start.strftime("%Y-%m-%d %H:%M"), b) for b in report.buckets]
-    out = table(columns, rows, title=f"Token usage per {interval}")
-    out.add_section()
-    out.add_row(*_bucket_cells("total", report.totals), style="bold")
-    return out
+_SUMS = (
+    "executions",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "reported_total_tokens",
+    "estimated_total_tokens",
+)
+_SUM_COLUMNS = ("Executions", "Prompt", "Completion", "Total", "Reported", "Estimated")
+_OPTIONS = {"from": "'--from'", "to": "'--to'", "interval": "'--interval'"}
 
 
-def _group_cells(label: str, g: UsageGroup) -> list[str]:
-    reported = g.total_tokens - g.estimated_total_tokens
-    counts = (g.executions, g.prompt_tokens, g.completion_tokens, g.total_tokens, reported)
-    return [label, *map(str, counts), str(g.estimated_total_tokens)]
+class _KeyNames(Mapping[str, str]):
+    """API key names, read from the service's table on first use: only a report with API key
+    users (executions over HTTP) loads the service's modules."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+        self._names: dict[str, str] | None = None
+
+    def _load(self) -> dict[str, str]:
+        if self._names is None:
+            from actions_core.server.apikeys import ApiKeyStore
+
+            keys = ApiKeyStore(self._state.actions.engine).list()
+            self._names = {key.id: key.name for key in keys}
+        return self._names
+
+    def __getitem__(self, key: str) -> str:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
-def _usage_group_tables(report: UsageReport) -> list[Table]:
-    """Per model and per API key (the event's user): the same sums as the HTTP ``_usage``."""
-    columns = ("Executions", "Prompt", "Completion", "Total", "Reported", "Estimated")
-    models = [_group_cells(g.key or "unknown", g) for g in report.models]
-    users = [_group_cells(g.key or "(none: Python API or CLI)", g) for g in report.users]
+def _cells(label: str, sums: Mapping[str, Any]) -> list[str]:
+    return [label, *(str(sums[name]) for name in _SUMS)]
+
+
+def _usage_tables(body: Mapping[str, Any]) -> list[Table]:
+    """Intervals with executions (the JSON lists every interval), totals, per model, per key."""
+    busy = [b for b in body["buckets"] if b["executions"]]
+    rows = [_cells(b["start"][:16].replace("T", " "), b) for b in busy]
+    who = body["connector_id"] or f"all connectors of space {body['space_id']}"
+    start, end = (body[k][:16].replace("T", " ") for k in ("from", "to"))
+    title = f"Token usage per {body['interval']} ({who}), {start} to {end} UTC"
+    intervals = table(("Interval start (UTC)", *_SUM_COLUMNS), rows, title=title)
+    intervals.add_section()
+    intervals.add_row(*_cells("total", body["totals"]), style="bold")
+    models = [_cells(m["model"], m) for m in body["by_model"]]
+    keys = [_cells(k["name"], k) for k in body["by_api_key"]]
     return [
-        table(("Model", *columns), models, title="Per model"),
-        table(("API key / user", *columns), users, title="Per API key"),
+        intervals,
+        table(("Model", *_SUM_COLUMNS), models, title="Per model"),
+        table(("API key / user", *_SUM_COLUMNS), keys, title="Per API key"),
     ]
-
-
-def _usage_json(report: UsageReport, interval: str) -> dict[str, Any]:
-    def bucket(b: UsageBucket) -> dict[str, Any]:
-        return {**asdict(b), "start": b.start.isoformat()}
-
-    return {
-        "connector_id": report.connector_id,
-        "interval": interval,
-        "interval_seconds": report.interval_seconds,
-        "buckets": [bucket(b) for b in report.buckets],
-        "totals": {k: v for k, v in bucket(report.totals).items() if k != "start"},
-        "by_model": report.by_model,
-        "models": [asdict(g) for g in report.models],
-        "by_api_key": [asdict(g) for g in report.users],
-    }
 
 
 @click.command("usage")
 @click.option("--connector", "connector_id", metavar="ID", help="Only this connector's usage.")
-@click.option("--interval", type=click.Choice(list(INTERVALS)), default="day", show_default=True)
+@space_option
+@click.option(
+    "--from", "start", metavar="TIME", help="ISO 8601, epoch ms or now-7d [default: now-30d]."
+)
+@click.option("--to", "end", metavar="TIME", help="ISO 8601, epoch ms or now [default: now].")
+@click.option(
+    "--interval",
+    default="day",
+    show_default=True,
+    help="minute, hour, day, week or a duration such as 15m or 6h.",
+)
 @json_option
 @pass_state
-def usage_command(state: State, connector_id: str | None, interval: str, as_json: bool) -> None:
-    """Token usage of gen-AI executions, per interval, with totals."""
-    report = state.actions.usage(connector_id, interval_seconds=INTERVALS[interval])
+def usage_command(
+    state: State,
+    connector_id: str | None,
+    space_id: str,
+    start: str | None,
+    end: str | None,
+    interval: str,
+    as_json: bool,
+) -> None:
+    """Show the token usage of gen-AI executions per interval, model and API key.
+
+    With --json it prints exactly the body of GET /api/actions/connector/ID/_usage; without
+    --connector, the same report over every connector of the space.
+
+    \b
+    Examples:
+      actions usage
+      actions usage --connector my-openai --from now-1h --interval minute
+      actions usage --connector my-openai --from 2024-05-01 --to 2024-06-01 --json
+    """
+    try:
+        query = parse_usage_query(start, end, interval)
+    except ValidationError as err:
+        field, detail = err.problems[0] if err.problems else ("", err.message)
+        hint = _OPTIONS.get(field, "'--from' / '--to'")
+        raise click.BadParameter(detail, param_hint=hint) from None
+    check_space_id(space_id)
+    body = usage_body(
+        state.actions,
+        query,
+        connector_id=connector_id,
+        space_id=space_id,
+        key_names=_KeyNames(state),
+    )
     if as_json:
-        echo_json(_usage_json(report, interval))
+        echo_json(body)
     else:
-        show(_usage_table(report, interval), *_usage_group_tables(report))
+        show(*_usage_tables(body))

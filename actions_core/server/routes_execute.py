@@ -2,6 +2,8 @@
 
 A streaming executor's chunks are sent as they arrive (``text/event-stream``; bytes and text
 pass through untouched, other values become ``data: <json>`` events), with nothing buffered.
+A stream of values (``invokeAsyncIterator``) ends with ``data: [DONE]``, as the provider's own
+stream that ``invokeStream`` passes through does, so a client reads both the same way.
 When the client goes away the execution stream is closed, which closes the upstream request
 and writes the ``execute`` event; a read already in flight finishes first, because a
 generator cannot be closed while it runs.
@@ -32,6 +34,7 @@ __all__ = ["EventStreamResponse", "router"]
 _log = logging.getLogger("actions_core.server")
 router = APIRouter()
 _END = object()
+DONE = b"data: [DONE]\n\n"
 
 
 class _Pump:
@@ -86,12 +89,20 @@ def _encode(chunk: Any) -> bytes:
     return f"data: {json.dumps(chunk, ensure_ascii=False, default=str)}\n\n".encode()
 
 
+def _passed_through(chunk: Any) -> bool:
+    return isinstance(chunk, bytes | bytearray | memoryview | str)
+
+
 async def _chunks(pump: _Pump) -> AsyncIterator[bytes]:
+    values = True  # no pass-through chunk yet: the end marker is ours to send
     try:
         while True:
             chunk = await anyio.to_thread.run_sync(pump.pull, abandon_on_cancel=True)
             if chunk is _END:
+                if values:
+                    yield DONE
                 return
+            values = values and not _passed_through(chunk)
             data = _encode(chunk)
             if data:
                 yield data

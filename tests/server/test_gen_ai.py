@@ -105,6 +105,20 @@ def test_invoke_ai_and_invoke_stream_through_the_service(gen_ai) -> None:
     assert usage["by_api_key"][0]["name"] == "initial"
 
 
+def test_invoke_async_iterator_over_http_ends_with_done_like_invoke_stream(gen_ai) -> None:
+    """Parsed chunks become ``data: <json>`` events, then the ``[DONE]`` that ends the
+    provider's own stream (``invokeStream``): one way to read both."""
+    running, key, _ = gen_ai
+    params = {"subAction": "invokeAsyncIterator", "subActionParams": {"messages": MESSAGES}}
+    streamed = _execute(running, key, params)
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+    events = [line for line in streamed.text.splitlines() if line.startswith("data: ")]
+    assert events[-1] == "data: [DONE]"
+    assert events.count("data: [DONE]") == 1
+    chunks = [json.loads(e[6:]) for e in events[:-1]]
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == "Hello, Ada!"
+
+
 def test_get_dashboard_returns_the_usage_page(gen_ai) -> None:
     running, key, _ = gen_ai
     result = _execute(
