@@ -255,6 +255,8 @@ class Interface:
                 body = json.loads(event.split("data: ", 1)[1])
                 assert body["message"] == RUN_FAILED
                 error = body["service_message"]
+            elif event == "data: [DONE]":  # the end marker of a finished stream, not a chunk
+                assert text.endswith("data: [DONE]\n\n")
             else:
                 payload = event.removeprefix("data: ")
                 chunks.append(json.loads(payload) if payload.startswith("{") else payload)
@@ -395,10 +397,10 @@ def test_an_async_generator_executor_streams(interface: Interface) -> None:
 
 def test_an_async_executor_may_return_an_async_iterator_of_text(interface: Interface) -> None:
     chunks, error = interface.stream(".async-returns-stream")
-    if interface.name == "http":  # text chunks are passed through as server-sent events
-        assert chunks == ["one", "two"]
-    else:
+    if interface.name == "python":
         assert chunks == ["data: one\n\n", "data: two\n\n"]
+    else:  # text chunks pass through as server-sent events; the CLI prints their payloads
+        assert chunks == ["one", "two"]
     assert error is None
 
 
@@ -414,10 +416,10 @@ def test_an_async_stream_that_fails_ends_with_the_error_everywhere(interface: In
 
 def test_a_chunk_that_is_not_json_ends_the_stream_as_a_failure(interface: Interface) -> None:
     chunks, error = interface.stream(".bad-chunk")
-    if interface.name == "http":
-        assert chunks == [{"n": 0}, "bytes pass through"]
-    else:
+    if interface.name == "python":
         assert chunks == [{"n": 0}, "data: bytes pass through\n\n"]
+    else:
+        assert chunks == [{"n": 0}, "bytes pass through"]
     assert error == (
         'the executor of action type ".bad-chunk" (plugin "test-plugin") returned data that is '
         "not JSON-serialisable: set at chunk.n"
