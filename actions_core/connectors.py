@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from actions_core._connectors.cache import RESOLVE_CACHE_TTL, ResolveCache, ResolvedConnector
+# ResolvedConnector is re-exported (``as``): resolve() returns it and _run names it from here
+from actions_core._connectors.cache import RESOLVE_CACHE_TTL, ResolveCache
+from actions_core._connectors.cache import ResolvedConnector as ResolvedConnector
 from actions_core._connectors.ids import (
     DEFAULT_SPACE,
     check_connector_id,
@@ -292,18 +294,18 @@ class ConnectorsClient:
 
     # --- helpers ---
 
-    def _decrypt(self, row: sa.Row) -> dict[str, Any]:
+    def _decrypt(self, row: sa.Row[Any]) -> dict[str, Any]:
         return open_connector_secrets(
             self._box, row.secrets, space_id=row.space_id, id=row.id, type_id=row.action_type_id
         )
 
-    def _open_stored(self, row: sa.Row) -> dict[str, Any] | None:
+    def _open_stored(self, row: sa.Row[Any]) -> dict[str, Any] | None:
         try:
             return self._decrypt(row)
         except SecretsUnavailable:
             return None
 
-    def _from_row(self, row: sa.Row, *, missing: bool | None = None) -> Connector:
+    def _from_row(self, row: sa.Row[Any], *, missing: bool | None = None) -> Connector:
         if missing is None:
             missing = self._open_stored(row) is None
         return Connector(

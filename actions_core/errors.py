@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "ActionTypeDisabledError",
@@ -79,17 +79,17 @@ class ActionsError(Exception):
         super().__init__(message)
         self.message = message
 
-    def to_body(self) -> dict:
+    def to_body(self) -> dict[str, Any]:
         """Kibana's error body: ``{statusCode, error, message}``."""
         return {"statusCode": self.status_code, "error": self.error, "message": self.message}
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         """Pickle by state, not by re-calling ``__init__``: subclasses take other arguments
         (``PluginError(plugin, message)``, keyword-only limits), and errors cross processes."""
         return (_restore, (type(self), self.args), self.__dict__)
 
 
-def _restore(cls: type[ActionsError], args: tuple) -> ActionsError:
+def _restore(cls: type[ActionsError], args: tuple[Any, ...]) -> ActionsError:
     err = cls.__new__(cls)
     err.args = args
     return err

@@ -284,7 +284,7 @@ class EventLog:
         return report
 
 
-def _sums(row: sa.Row) -> dict[str, int]:
+def _sums(row: sa.Row[Any]) -> dict[str, int]:
     """The counters of a usage row (SQL sums are NULL over rows without that count)."""
     return {
         "executions": int(row.executions),
@@ -295,7 +295,7 @@ def _sums(row: sa.Row) -> dict[str, int]:
     }
 
 
-def _group(row: sa.Row) -> UsageGroup:
+def _group(row: sa.Row[Any]) -> UsageGroup:
     return UsageGroup(key=row.key, **_sums(row))
 
 
@@ -303,7 +303,7 @@ def _largest_first(group: UsageGroup) -> tuple[int, str]:
     return (-group.total_tokens, group.key or "")
 
 
-def _event(row: sa.Row) -> Event:
+def _event(row: sa.Row[Any]) -> Event:
     data = dict(row._mapping)
     data.pop("id")
     timestamp_ms = data.pop("timestamp_ms")

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import (
@@ -391,7 +391,8 @@ def _check_network(actions: ActionsSettings, warnings: list[str]) -> None:
             CustomHostSetting(
                 url=host.url,
                 ssl=CustomHostSsl(
-                    verificationMode=host.verification_mode,
+                    # checked when the CustomHost was built (check_verification_mode)
+                    verificationMode=cast("VerificationMode | None", host.verification_mode),
                     certificateAuthoritiesData=host.ca_data,
                 ),
                 smtp=dict(host.smtp) or None,

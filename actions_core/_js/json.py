@@ -106,7 +106,8 @@ def _plain_value(value: Any) -> bool:
     if kind is str or value is None or kind is bool:
         return True
     if kind is int:
-        return -MAX_SAFE_INTEGER < value < MAX_SAFE_INTEGER
+        number: int = value
+        return -MAX_SAFE_INTEGER < number < MAX_SAFE_INTEGER
     if kind is dict:
         for key, item in value.items():
             if type(key) is not str or not _plain_value(item):

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import ROUND_HALF_UP, Context, Decimal
-from typing import Any
+from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
 from actions_core._js.json import json_parse, json_quote, json_stringify
@@ -450,7 +450,7 @@ def _eval_math_node(node: ast.expr, lookup: Callable[[str], Any]) -> float:
     raise TemplateError(f"unsupported syntax: {ast.unparse(node)}")
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -86,7 +86,7 @@ class _GuardedConnectionMixin:
     def _new_conn(self) -> socket.socket:
         guard = self._address_guard
         if guard is None:
-            return super()._new_conn()  # type: ignore[misc]
+            return super()._new_conn()  # type: ignore[misc,no-any-return]  # a mixin
         try:
             sock = guard.connect(
                 self._dns_host, self.port, self.timeout, self.source_address, self.socket_options
@@ -120,7 +120,7 @@ class HTTPConnectionPool(connectionpool.HTTPConnectionPool):
 
 
 class HTTPSConnectionPool(connectionpool.HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection  # type: ignore[assignment]
+    ConnectionCls = _GuardedHTTPSConnection
 
 
 class _GuardedPoolManager(PoolManager):
@@ -166,7 +166,8 @@ class PolicyAdapter(HTTPAdapter):
             **pool_kwargs,
         )
 
-    def build_connection_pool_key_attributes(
+    # plain dicts (host and port may be None), which is what urllib3's connection_from_host takes
+    def build_connection_pool_key_attributes(  # type: ignore[override]
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         url = request.url or ""
@@ -212,7 +213,7 @@ class PolicyAdapter(HTTPAdapter):
         return headers
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> ProxyManager:
-        manager = self.proxy_manager.get(proxy)
+        manager: ProxyManager | None = self.proxy_manager.get(proxy)
         if manager is not None:
             return manager
         with self._proxy_lock:
@@ -378,7 +379,7 @@ class PolicySession(requests.Session):
         if prepared_url is None:
             probe = requests.PreparedRequest()
             probe.prepare_url(url, None)
-            prepared_url = probe.url
+            prepared_url = cast(str, probe.url)  # prepare_url always sets it
             if len(self._urls) >= _MAX_URLS:
                 self._urls.clear()
             self._urls[url] = prepared_url
@@ -391,10 +392,10 @@ class PolicySession(requests.Session):
         for name in [k for k, v in merged.items() if v is None]:
             del merged[name]
         prepared.prepare_headers(merged)
-        prepared._cookies = RequestsCookieJar()
+        prepared._cookies = RequestsCookieJar()  # type: ignore[attr-defined]
         prepared.body = data
         prepared.headers["Content-Length"] = str(len(data))
-        prepared.prepare_hooks(self.hooks)  # type: ignore[arg-type]
+        prepared.prepare_hooks(self.hooks)
         return prepared
 
     def send(  # type: ignore[override]
@@ -480,7 +481,10 @@ class PolicySession(requests.Session):
             request, stream=True, timeout=timeout, verify=True, cert=None, proxies=proxies
         )
         response.elapsed = timedelta(seconds=time.perf_counter() - started)
-        return dispatch_hook("response", request.hooks, response, stream=True, timeout=timeout)
+        # types-requests leaves dispatch_hook unannotated; it returns the (hooked) response
+        return dispatch_hook(  # type: ignore[no-untyped-call,no-any-return]
+            "response", request.hooks, response, stream=True, timeout=timeout
+        )
 
     def _timeout(self, timeout: Any) -> float | tuple[float, float]:
         """Kibana's ``max(responseTimeout, timeout ?? 0)``, for connect and for read."""
@@ -586,7 +590,7 @@ def _read_body(
         _translate(err)
         raise
     response._content = bytes(body)
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]
 
 
 def _translate(err: BaseException) -> None:
@@ -617,7 +621,9 @@ class _LimitedRaw:
             raise _too_large(self._response, self._limit, True)
         return data
 
-    def stream(self, amt: int | None = _CHUNK, decode_content: bool | None = None) -> Iterator:
+    def stream(
+        self, amt: int | None = _CHUNK, decode_content: bool | None = None
+    ) -> Iterator[bytes]:
         for chunk in self._raw.stream(amt, decode_content=decode_content):
             yield self._count(chunk)
 

@@ -289,7 +289,11 @@ def describe_request_error(err: BaseException, url: str, timeout: float | None) 
     for cause in error_causes(err):
         if type(cause).__name__ in ("RemoteDisconnected", "IncompleteRead"):
             return "ECONNRESET", "socket hang up"
-        if isinstance(cause, OSError) and cause.errno in errno.errorcode:
+        if (
+            isinstance(cause, OSError)
+            and cause.errno is not None
+            and cause.errno in errno.errorcode
+        ):
             return errno.errorcode[cause.errno], cause.strerror or str(cause)
     return "", str(err) or "Unknown error"
 

@@ -63,7 +63,7 @@ class NetworkPolicy:
         set_ = object.__setattr__
         set_(self, "allowed_hosts", tuple(self.allowed_hosts))
         set_(self, "_allowed", frozenset(normalize_host(h) for h in self.allowed_hosts))
-        headers = self.proxy_headers
+        headers: Iterable[tuple[str, str]] | Mapping[str, str] = self.proxy_headers
         if isinstance(headers, Mapping):
             headers = headers.items()
         set_(self, "proxy_headers", tuple((str(k), str(v)) for k, v in headers or ()))
@@ -117,8 +117,8 @@ class NetworkPolicy:
             verification_mode=options.ssl.verificationMode,
             proxy_url=proxy_url,
             proxy_headers=tuple((options.proxyHeaders or {}).items()),
-            proxy_bypass_hosts=options.proxyBypassHosts,
-            proxy_only_hosts=options.proxyOnlyHosts,
+            proxy_bypass_hosts=_frozen_or_none(options.proxyBypassHosts),
+            proxy_only_hosts=_frozen_or_none(options.proxyOnlyHosts),
             proxy_verification_mode=options.ssl.proxyVerificationMode,
             custom_hosts=custom,
             ssrf_protection=options.ssrfProtection,
@@ -207,6 +207,11 @@ class NetworkPolicy:
             custom.ca_data if custom else None,
             custom.url if custom else None,
         )
+
+
+def _frozen_or_none(hosts: Iterable[str] | None) -> frozenset[str] | None:
+    """The settings' host list as the policy's field type (``__post_init__`` normalizes it)."""
+    return None if hosts is None else frozenset(hosts)
 
 
 def hostname_of(url: str) -> str | None:

@@ -19,7 +19,8 @@ import ssl
 import tempfile
 from dataclasses import dataclass
 
-from requests.certs import where as default_ca_bundle
+# certifi's where(), which requests re-exports; its stubs declare no public names in certs
+from requests.certs import where as default_ca_bundle  # type: ignore[attr-defined]
 from urllib3.util.ssl_ import create_urllib3_context
 
 from actions_core.errors import ValidationError
@@ -82,6 +83,7 @@ class TlsSettings:
         options: TlsOptions | None = None,
     ) -> TlsSettings:
         options = options or TlsOptions()
+        ca: str | None
         if options.ca_data:
             ca, source = options.ca_data, "TlsOptions.ca_data"
         else:

@@ -26,7 +26,8 @@ def imported_on_first_call(target: str) -> Callable[..., Any]:
 
     @functools.cache
     def resolve() -> Callable[..., Any]:
-        return getattr(importlib.import_module(module_name), name)
+        function: Callable[..., Any] = getattr(importlib.import_module(module_name), name)
+        return function
 
     def call(*args: Any, **kwargs: Any) -> Any:
         return resolve()(*args, **kwargs)

@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from actions_core._plugins.action_type import FEATURE_IDS, ActionType
 from actions_core._run.validation import check_schema
@@ -52,7 +53,7 @@ class ActionTypeRegistry:
                 f'Action type "{type_id}": minimum_license_required must be one of '
                 f"{', '.join(_LICENSES)}."
             )
-        frozen = {}
+        frozen: dict[str, Any] = {}
         for label in ("config_schema", "secrets_schema", "params_schema"):
             schema = getattr(action_type, label)
             problem = check_schema(schema)

@@ -31,7 +31,7 @@ from actions_core._run.boundary import AsyncStream, chunk_problem, json_problem,
 from actions_core._run.context import ExecutionContext, ValidationContext
 from actions_core._run.result import ActionResult, ExecutionError
 from actions_core._run.validation import format_problems, validate, validate_connector_values
-from actions_core.errors import ActionsError, ValidationError
+from actions_core.errors import ActionsError, ErrorSource, ValidationError
 
 if TYPE_CHECKING:
     from actions_core._net.client import HttpClient
@@ -146,7 +146,7 @@ class Executor:
 
     def _validate(
         self, action_type: ActionType, resolved: ResolvedConnector, params: Any
-    ) -> ActionResult | tuple[dict, dict, dict]:
+    ) -> ActionResult | tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         connector_id = resolved.connector.id
         ctx = ValidationContext(action_type.id, self._network, connector_id)
         try:
@@ -436,14 +436,14 @@ def _failure_result(connector_id: str, err: BaseException, origin: _Origin | Non
     )
 
 
-def _invalid(connector_id: str, prefix: str, err: Exception, source: str) -> ActionResult:
+def _invalid(connector_id: str, prefix: str, err: Exception, source: ErrorSource) -> ActionResult:
     detail = getattr(err, "message", None) or str(err)
     return ActionResult(
         status="error",
         connector_id=connector_id,
         message=f"{prefix}: {detail}",
         retry=False,
-        error_source=source,  # type: ignore[arg-type]
+        error_source=source,
     )
 
 

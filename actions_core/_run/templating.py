@@ -36,4 +36,5 @@ def render_parameter_templates(
     action_type = registry.get(type_id)
     if action_type.render_parameter_templates is not None:
         return action_type.render_parameter_templates(dict(params), variables, connector_id)
-    return mustache.render_deep(dict(params), variables, "none")
+    rendered: dict[str, Any] = mustache.render_deep(dict(params), variables, "none")
+    return rendered

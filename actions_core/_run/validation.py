@@ -219,6 +219,7 @@ def _problems(errors: Iterable[JsonSchemaError], secret: bool) -> list[tuple[str
 def _describe(error: JsonSchemaError, secret: bool) -> list[tuple[str, str]]:
     path = list(error.absolute_path)
     kind = error.validator
+    validator_value: Any = error.validator_value  # set on every error a validator reports
     instance = error.instance
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     if kind == "required":
@@ -228,7 +229,7 @@ def _describe(error: JsonSchemaError, secret: bool) -> list[tuple[str, str]]:
                 _join(path, name),
                 expected_type_message(_expected(properties.get(name))),
             )
-            for name in error.validator_value
+            for name in validator_value
             if isinstance(instance, Mapping) and name not in instance
         ]
     if kind in ("additionalProperties", "unevaluatedProperties"):
@@ -249,7 +250,7 @@ def _describe(error: JsonSchemaError, secret: bool) -> list[tuple[str, str]]:
             )
         ]
     if kind == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
+        allowed = ", ".join(str(v) for v in validator_value)
         got = "" if secret else f" but got [{instance}]"
         return [(_join(path), f"expected one of [{allowed}]{got}")]
     if kind == "const":

@@ -319,7 +319,7 @@ class FakeOpenAI:
 
 def _default_answer(request: Any) -> _Answer:
     body = request if isinstance(request, dict) else {}
-    model = body.get("model") if isinstance(body.get("model"), str) else DEFAULT_MODEL
+    model = body["model"] if isinstance(body.get("model"), str) else DEFAULT_MODEL
     if body.get("stream") is True:
         options = body.get("stream_options")
         with_usage = isinstance(options, dict) and options.get("include_usage") is True

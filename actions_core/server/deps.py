@@ -43,7 +43,7 @@ class ServerState:
 
 
 def server_state(request: Request) -> ServerState:
-    return request.app.state.server  # type: ignore[no-any-return]
+    return request.app.state.server
 
 
 async def authenticated(request: Request) -> Principal:

@@ -207,7 +207,7 @@ SECURITY_SCHEMES = {
     },
     "basicAuth": {"type": "http", "scheme": "basic"},
 }
-SECURITY = [{"apiKeyAuth": []}, {"basicAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"apiKeyAuth": []}, {"basicAuth": []}]
 COMPONENTS = {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES}
 
 XSRF_PARAMETER = {

@@ -208,7 +208,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
         model = body.get("model") if isinstance(body, dict) else None
         if js_truthy(model) and isinstance(model, str):
             return model
-        default = self.config.get("defaultModel")
+        default: Any = self.config.get("defaultModel")  # a string when set (CONFIG_SCHEMA)
         return default if js_truthy(default) else DEFAULT_MODEL
 
     def _completion(self, response: requests.Response) -> Any:
@@ -294,7 +294,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
             request = None
         try:
             message = (data.get("choices") or [{}])[0].get("message") or {}
-            content = message.get("content") if isinstance(message.get("content"), str) else ""
+            content = message["content"] if isinstance(message.get("content"), str) else ""
             call = message.get("function_call") or {}
             name, arguments = str(call.get("name") or ""), str(call.get("arguments") or "")
             for tool_call in message.get("tool_calls") or []:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import actions_core
 from actions_core import js_to_string, js_truthy
@@ -59,6 +59,6 @@ def status_retry(status: int, headers: Mapping[str, str]) -> bool | datetime:
     return False
 
 
-def status_error_source(status: int) -> str:
+def status_error_source(status: int) -> Literal["user", "framework"]:
     """Whose fault: 4xx (429 included, as in Kibana) are the user's, 5xx the service's."""
     return "user" if 400 <= status < 500 else "framework"

@@ -170,5 +170,5 @@ class Upstream:
         return actions_core.ExecutionError(
             f"Status code: {status}. Message: {message}",
             retry=status_retry(status, response.headers),
-            error_source=status_error_source(status),  # type: ignore[arg-type]
+            error_source=status_error_source(status),
         )

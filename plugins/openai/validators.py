@@ -67,9 +67,9 @@ def validate_config(config: dict[str, Any], ctx: actions_core.ValidationContext)
             try:
                 coerced[key] = _number(coerced[key])
             except ValueError:
-                problem = expected_type_message("number", coerced[key])
+                message = expected_type_message("number", coerced[key])
                 raise actions_core.ValidationError(
-                    f"[{key}]: {problem}", [(key, problem)]
+                    f"[{key}]: {message}", [(key, message)]
                 ) from None
     return coerced
 

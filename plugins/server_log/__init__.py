@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import actions_core
 
@@ -33,7 +35,9 @@ def run(ctx: actions_core.ExecutionContext) -> None:
     logger.log(LEVELS[ctx.params["level"]], "Server log: %s", ctx.params["message"])
 
 
-def render(params: dict, variables: dict, connector_id: str | None) -> dict:
+def render(
+    params: dict[str, Any], variables: Mapping[str, Any], connector_id: str | None
+) -> dict[str, Any]:
     """Only the message is a template (Kibana renders it without escaping)."""
     rendered = dict(params)
     if isinstance(params.get("message"), str):
