@@ -1,4 +1,4 @@
-"""The token usage dashboard: ``/app/connectors`` (an index) and one page per connector.
+"""The token usage dashboard of a connector: ``/app/connectors/{id}/usage``.
 
 Plain HTML with server-rendered SVG charts (:mod:`.charts`): no JavaScript at all, and a
 Content-Security-Policy that forbids it. The range form is an ordinary GET form.
@@ -17,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from actions_core.server.auth import Principal
 from actions_core.server.charts import Series, stacked_columns, stacked_rows
-from actions_core.server.deps import CALLER, SPACE, server_state
+from actions_core.server.deps import SPACE, server_state
 from actions_core.server.openapi import responses
 from actions_core.server.routing import add_route
 from actions_core.server.usage import parse_usage_query, usage_report
+from actions_core.server.webauth import PAGE_CALLER
 
 __all__ = ["router"]
 
@@ -179,7 +180,7 @@ async def usage_page(
     start: str | None = Query(None, alias="from"),
     end: str | None = Query(None, alias="to"),
     interval: str | None = Query(None),
-    principal: Principal = CALLER,
+    principal: Principal = PAGE_CALLER,
     space: str = SPACE,
 ) -> HTMLResponse:
     state = server_state(request)
@@ -191,58 +192,9 @@ async def usage_page(
     return render_usage_page(report, space, raw)
 
 
-async def connectors_page(
-    request: Request,
-    principal: Principal = CALLER,
-    space: str = SPACE,
-) -> HTMLResponse:
-    state = server_state(request)
-
-    def rows() -> list[tuple[Any, int]]:
-        found = state.actions.connectors.list(space_id=space)
-        query = parse_usage_query(None, None, "week")
-        out = []
-        for connector in found:
-            report = state.actions.events.usage(
-                connector_id=connector.id,
-                space_id=space,
-                start=query.start,
-                end=query.end,
-                interval_seconds=query.interval_seconds,
-            )
-            out.append((connector, report.totals.total_tokens))
-        return out
-
-    prefix = _prefix(space)
-    lines = "".join(
-        f'<tr><td><a href="{prefix}/app/connectors/{quote(c.id)}/usage">{escape(c.name)}</a></td>'
-        f"<td>{escape(c.connector_type_id)}</td><td><code>{escape(c.id)}</code></td>"
-        f"<td>{'yes' if c.is_preconfigured else 'no'}</td><td>{_n(total)}</td></tr>"
-        for c, total in await run_in_threadpool(rows)
-    )
-    empty = '<tr><td colspan="5">No connectors in this space yet.</td></tr>'
-    body = (
-        '<h1>Connectors</h1><p class="meta">Open a connector for its token usage.</p>'
-        '<table id="connectors"><tr><th>Name</th><th>Type</th><th>ID</th>'
-        f"<th>Preconfigured</th><th>Tokens (30 days)</th></tr>{lines or empty}</table>"
-    )
-    return _page("Connectors", space, body)
-
-
 _HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
 _page_responses = responses(200, None, 400, 404, description="An HTML page.")
 _page_responses[200].update(_HTML)
-add_route(
-    router,
-    "GET",
-    "/app/connectors",
-    connectors_page,
-    operation_id="connectorsPage",
-    summary="The connectors of the space, each linking to its token usage page (HTML).",
-    responses=_page_responses,
-    tags=("usage",),
-    response_class=HTMLResponse,
-)
 add_route(
     router,
     "GET",

@@ -1,0 +1,107 @@
+// actions-core UI: small enhancements only. Every flow also works as plain form posts.
+"use strict";
+(function () {
+  function controllerValue(form, name) {
+    var found = null;
+    form.querySelectorAll("[name]").forEach(function (el) {
+      if (el.name !== name || el.disabled) return;
+      if (el.type === "checkbox") found = el.checked ? "true" : "false";
+      else if (el.type !== "hidden" || found === null) found = el.value;
+    });
+    return found;
+  }
+
+  function applyConditions(form) {
+    form.querySelectorAll("[data-when]").forEach(function (box) {
+      var values = JSON.parse(box.getAttribute("data-when-values") || "[]");
+      var show = values.indexOf(controllerValue(form, box.getAttribute("data-when"))) >= 0;
+      box.hidden = !show;
+      if (form.hasAttribute("data-readonly")) return;
+      box.querySelectorAll("input, select, textarea, fieldset").forEach(function (el) {
+        el.disabled = !show;
+      });
+    });
+  }
+
+  function jsonProblem(area) {
+    var label = area.labels && area.labels[0] ? area.labels[0].firstChild.textContent.trim() : "Body";
+    if (!area.value.trim()) return area.hasAttribute("data-required") ? label + " is required." : "";
+    try { JSON.parse(area.value); } catch (e) { return label + " does not have a valid JSON format."; }
+    return "";
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // fields that depend on another field (if/then in the schema)
+    document.querySelectorAll("form").forEach(function (form) {
+      if (!form.querySelector("[data-when]")) return;
+      applyConditions(form);
+      form.addEventListener("change", function () { applyConditions(form); });
+    });
+
+    // key/value rows: "Add header"
+    document.querySelectorAll("[data-add-row]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var rows = button.parentNode.querySelectorAll(".kv-row");
+        var copy = rows[rows.length - 1].cloneNode(true);
+        copy.querySelectorAll("input").forEach(function (i) { i.value = ""; });
+        button.parentNode.insertBefore(copy, button);
+        copy.querySelector("input").focus();
+      });
+    });
+
+    // unsaved changes: ask before leaving, and no test run until saved
+    var dirty = false;
+    var run = document.getElementById("run");
+    var runHelp = document.getElementById("run-help");
+    var testForm = document.getElementById("test-form");
+    function updateRun() {
+      if (!run) return;
+      var problem = "";
+      if (testForm) {
+        testForm.querySelectorAll("textarea[data-json]").forEach(function (area) {
+          if (!problem && !area.disabled) problem = jsonProblem(area);
+        });
+      }
+      if (dirty && document.getElementById("config-form")) problem = "Save your changes before testing the connector.";
+      run.disabled = !!problem;
+      if (runHelp) { runHelp.hidden = !problem; runHelp.textContent = problem; }
+    }
+    document.querySelectorAll("form[data-dirty-guard]").forEach(function (form) {
+      form.addEventListener("input", function () { dirty = true; updateRun(); });
+      form.addEventListener("submit", function () { dirty = false; });
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    });
+    if (testForm) testForm.addEventListener("input", updateRun);
+    updateRun();
+
+    // tabs switch without a reload (so unsaved edits stay)
+    document.querySelectorAll("[data-tabs]").forEach(function (list) {
+      var tabs = list.querySelectorAll("[role=tab]");
+      tabs.forEach(function (tab) {
+        tab.addEventListener("click", function (event) {
+          event.preventDefault();
+          tabs.forEach(function (other) {
+            var on = other === tab;
+            other.setAttribute("aria-selected", on ? "true" : "false");
+            var panel = document.getElementById(other.getAttribute("aria-controls"));
+            if (panel) panel.hidden = !on;
+          });
+          history.replaceState(null, "", tab.getAttribute("href"));
+          updateRun();
+        });
+      });
+    });
+
+    // the type picker's search filters as you type
+    document.querySelectorAll("input[data-filter]").forEach(function (input) {
+      input.addEventListener("input", function () {
+        var needle = input.value.trim().toLowerCase();
+        document.querySelectorAll(input.getAttribute("data-filter")).forEach(function (b) {
+          b.hidden = needle !== "" && (b.getAttribute("data-text") || "").indexOf(needle) < 0;
+        });
+      });
+    });
+  });
+})();

@@ -1,0 +1,413 @@
+"""The connectors UI in a real browser (Debian's Chromium through Playwright), with Kibana's
+texts as role and label locators: sign in, create an OpenAI connector of provider Other through
+the generated form against a local OpenAI-compatible server, test it, see a failing upstream's
+error, follow the usage dashboard link, edit without re-entering the key, delete; a read user
+sees no write controls; a third-party type gets a working form; a cross-site form post changes
+nothing. Screenshots of every page land in ``test-artifacts/``."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from actions_core.server import hash_password
+from tests.plugins.openai.support import USAGE, completion
+from tests.server.browser import launch, screenshot
+from tests.server.support import RunningServer, clean_env
+from tests.servers import Upstream
+from tests.support import KEY
+
+ALICE = ("alice", "alice-ui-password-4d1a")  # role all
+BOB = ("bob", "bob-ui-password-8e2c")  # role read
+API_KEY = "sk-local-ui-secret-6a9b"
+REPLY = "Hello from the local model!"
+
+
+class UI:
+    def __init__(self, running: RunningServer, upstream: Upstream, data_dir: Path) -> None:
+        self.running = running
+        self.upstream = upstream
+        self.data_dir = data_dir
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(
+            method,
+            self.url + path,
+            auth=ALICE,
+            headers={"kbn-xsrf": "true"},
+            timeout=20,
+            **kwargs,
+        )
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UI]:
+    workdir = tmp_path_factory.mktemp("ui")
+    config = {
+        "actions": {
+            "encryptionKey": KEY,
+            "allowedHosts": ["127.0.0.1", "localhost"],
+            "preconfigured": {
+                "pre-log": {"name": "Preconfigured log", "actionTypeId": ".server-log"}
+            },
+            "server": {
+                "users": {
+                    ALICE[0]: {"role": "all", "passwordHash": hash_password(ALICE[1])},
+                    BOB[0]: {"role": "read", "password": BOB[1]},
+                }
+            },
+        }
+    }
+    (workdir / "actions.yml").write_text(yaml.safe_dump(config))
+    command = [sys.executable, "-m", "tests.server.ui_app_under_test", "actions.yml", "data"]
+    env = clean_env(ACTIONS_PLUGINS="server-log,webhook,openai")
+    with Upstream() as upstream:
+        upstream.expect_request("/v1/chat/completions", method="POST").respond_with_json(
+            completion(REPLY, usage=USAGE)
+        )
+        upstream.expect_request("/down/v1/chat/completions", method="POST").respond_with_json(
+            {"error": {"message": "The model is overloaded", "type": "server_error"}},
+            status=503,
+        )
+        running = RunningServer(command, workdir, env)
+        try:
+            yield UI(running, upstream, workdir / "data")
+        finally:
+            running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = launch(playwright)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+def sign_in(page: Any, ui: UI, who: tuple[str, str] = ALICE) -> None:
+    page.goto(ui.url + "/")
+    page.wait_for_url("**/login**")
+    page.get_by_label("Username").fill(who[0])
+    page.get_by_label("Password").fill(who[1])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/app/connectors")
+
+
+def shown(locator: Any) -> Any:
+    """The one visible match (fields of other providers are in the page, hidden)."""
+    return locator.filter(visible=True)
+
+
+def test_sign_in_fails_without_saying_why_then_works_and_logs_out(page: Any, ui: UI) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(ui.url + "/")
+    page.wait_for_url("**/login")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    screenshot(page, "login")
+    page.get_by_label("Username").fill(ALICE[0])
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Username or password is incorrect. Please try again."
+    )
+    sign_in(page, ui)
+    expect(page.get_by_role("heading", name="Connectors", exact=True)).to_be_visible()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "actions_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    page.goto(ui.url + "/")
+    page.wait_for_url("**/app/connectors")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login?msg=LOGGED_OUT")
+    page.goto(ui.url + "/app/connectors")
+    page.wait_for_url("**/login?next=%2Fapp%2Fconnectors")
+
+
+def test_the_openai_connector_flow(page: Any, ui: UI) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, ui)
+    expect(page.get_by_role("cell", name="Preconfigured log")).to_be_visible()
+    screenshot(page, "connectors")
+
+    # create: the type picker, then the OpenAI form with provider Other
+    page.get_by_role("link", name="Create connector").click()
+    expect(page.get_by_role("heading", name="Select a connector")).to_be_visible()
+    screenshot(page, "select-a-connector")
+    page.get_by_role("button", name="OpenAI", exact=True).click()
+    expect(page.get_by_role("heading", name="OpenAI connector")).to_be_visible()
+    provider = page.get_by_label("Select an OpenAI provider")
+    expect(provider).to_have_value("OpenAI")
+    expect(shown(page.get_by_label("URL", exact=True))).to_have_value(
+        "https://api.openai.com/v1/chat/completions"
+    )
+    provider.select_option(label="Other (OpenAI Compatible Service)")
+    expect(shown(page.get_by_label("URL", exact=True))).to_have_value("")
+    page.get_by_label("Connector name").fill("Local LLM")
+    page.get_by_label("Connector ID").fill("local-llm")
+    shown(page.get_by_label("URL", exact=True)).fill("not a url")
+    shown(page.get_by_label("Default model")).fill("local-model")
+    page.get_by_label("API key").fill(API_KEY)
+    expect(page.get_by_text("stored encrypted and are not shown again")).to_be_visible()
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    # the API's words under the field; nothing stored
+    expect(page.get_by_text("There are errors in the form")).to_be_visible()
+    url_field = shown(page.get_by_label("URL", exact=True))
+    expect(url_field).to_have_accessible_description(re.compile("Invalid URL"))
+    screenshot(page, "create-errors")
+    assert ui.api("GET", "/api/actions/connector/local-llm").status_code == 404
+    assert API_KEY not in page.content()
+
+    url_field.fill(ui.upstream.url("/v1/chat/completions"))
+    page.get_by_label("API key").fill(API_KEY)
+    page.get_by_role("button", name="Save & test").click()
+    page.wait_for_url("**/app/connectors/local-llm?tab=test")
+
+    # the Test tab: Kibana's Hello world body with the default model for Other
+    expect(page.get_by_role("heading", name="Local LLM")).to_be_visible()
+    expect(page.get_by_role("tab", name="Test")).to_have_attribute("aria-selected", "true")
+    body = page.get_by_label("Body")
+    expect(body).to_have_value(re.compile('"content": "Hello world"'))
+    expect(body).to_have_value(re.compile('"model": "local-model"'))
+    body.fill("{not json")
+    expect(page.get_by_role("button", name="Run")).to_be_disabled()
+    expect(page.get_by_text("Body does not have a valid JSON format.")).to_be_visible()
+    body.fill('{"messages": [{"role": "user", "content": "Hello world"}]}')
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_text("Test was successful")).to_be_visible()
+    expect(page.locator("#test-response")).to_contain_text(REPLY)
+    screenshot(page, "test-successful")
+    sent = ui.upstream.log[-1][0]
+    assert sent.headers["Authorization"] == f"Bearer {API_KEY}"
+
+    # the usage dashboard link
+    page.get_by_role("tab", name="Configuration").click()
+    link = page.get_by_role("link", name='View Other Usage Dashboard for "Local LLM" Connector')
+    screenshot(page, "connector-configuration")
+    link.click()
+    page.wait_for_url("**/app/connectors/local-llm/usage")
+    expect(page.locator("#total-tokens")).to_have_text("18")
+    expect(page.locator("#executions")).to_have_text("1")
+    screenshot(page, "usage")
+
+    # edit without re-entering the key
+    page.goto(ui.url + "/app/connectors/local-llm")
+    expect(page.get_by_label("API key")).to_have_value("")
+    page.get_by_label("Connector name").fill("Local LLM (edited)")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Changes saved")
+    expect(page.get_by_role("heading", name="Local LLM (edited)")).to_be_visible()
+    page.get_by_role("tab", name="Test").click()
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_text("Test was successful")).to_be_visible()
+    assert ui.upstream.log[-1][0].headers["Authorization"] == f"Bearer {API_KEY}"
+
+    # delete, with a confirmation naming it
+    page.goto(ui.url + "/app/connectors")
+    page.get_by_role("link", name="Delete Local LLM (edited)").click()
+    expect(page.get_by_role("heading", name="Delete 1 connector?")).to_be_visible()
+    expect(page.get_by_role("listitem")).to_contain_text("Local LLM (edited)")
+    screenshot(page, "delete-confirmation")
+    page.get_by_role("button", name="Delete 1 connector").click()
+    expect(page.get_by_role("status")).to_have_text("Deleted 1 connector")
+    expect(page.get_by_role("link", name="Local LLM (edited)")).to_have_count(0)
+    assert ui.api("GET", "/api/actions/connector/local-llm").status_code == 404
+
+    page.get_by_role("tab", name="Logs").click()
+    expect(page.get_by_role("cell", name="Local LLM (edited)").first).to_be_visible()
+    screenshot(page, "logs")
+
+
+def test_a_failing_upstream_shows_its_error(page: Any, ui: UI) -> None:
+    from playwright.sync_api import expect
+
+    created = ui.api(
+        "POST",
+        "/api/actions/connector/down-llm",
+        json={
+            "name": "Down LLM",
+            "connector_type_id": ".gen-ai",
+            "config": {
+                "apiProvider": "Other",
+                "apiUrl": ui.upstream.url("/down/v1/chat/completions"),
+                "defaultModel": "local-model",
+            },
+            "secrets": {"apiKey": API_KEY},
+        },
+    )
+    assert created.status_code == 200, created.text
+    sign_in(page, ui)
+    page.goto(ui.url + "/app/connectors/down-llm?tab=test")
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_text("Test failed to run")).to_be_visible()
+    expect(page.get_by_text("The following error was found:")).to_be_visible()
+    expect(page.locator("#test-details")).to_contain_text("The model is overloaded")
+    screenshot(page, "test-failed")
+
+
+def test_a_read_user_sees_no_write_controls(page: Any, ui: UI) -> None:
+    from playwright.sync_api import expect
+
+    ui.api(
+        "POST",
+        "/api/actions/connector/read-view",
+        json={
+            "name": "Seen by readers",
+            "connector_type_id": ".ticket",
+            "config": {"url": "https://desk.example", "project": "OPS"},
+            "secrets": {"token": "t0ken"},
+        },
+    )
+    sign_in(page, ui, BOB)
+    expect(page.get_by_role("link", name="Seen by readers")).to_be_visible()
+    expect(page.get_by_role("link", name="Create connector")).to_have_count(0)
+    expect(page.get_by_role("link", name=re.compile("^Delete"))).to_have_count(0)
+    expect(page.get_by_role("checkbox")).to_have_count(0)
+    page.get_by_role("link", name="Seen by readers").click()
+    expect(page.get_by_label("Desk URL")).to_be_disabled()
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    screenshot(page, "read-only-connector")
+    page.get_by_role("tab", name="Test").click()
+    page.get_by_label("Summary").fill("Disk full")
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_text("Test was successful")).to_be_visible()
+
+    # the server refuses writes anyway, whatever the page shows
+    token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    for path, form in (
+        ("/app/connectors/read-view", {"name": "Renamed by a reader"}),
+        ("/app/connectors/_delete", {"ids": "read-view"}),
+        ("/app/connectors/_create?type=.server-log", {"name": "New"}),
+    ):
+        refused = httpx.post(
+            ui.url + path,
+            data={"csrf_token": token, **form},
+            cookies=cookies,
+            headers={"Origin": ui.url, "Accept": "text/html"},
+            timeout=20,
+        )
+        assert refused.status_code == 403, (path, refused.status_code)
+        assert "text/html" in refused.headers["content-type"]
+    assert ui.api("GET", "/api/actions/connector/read-view").json()["name"] == "Seen by readers"
+
+
+def test_a_third_party_type_gets_a_working_form(page: Any, ui: UI) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, ui)
+    page.goto(ui.url + "/app/connectors/_create")
+    page.get_by_label("Search").fill("ticket")
+    expect(page.get_by_role("button", name="OpenAI", exact=True)).to_be_hidden()
+    page.get_by_role("button", name="Ticket desk").click()
+    expect(page.get_by_role("heading", name="Ticket desk connector")).to_be_visible()
+    page.get_by_label("Connector name").fill("Desk")
+    page.get_by_label("Desk URL").fill("https://desk.example/api")
+    page.get_by_label("Project").select_option(label="Security")
+    expect(page.get_by_label("Notify the team")).to_be_checked()
+    page.get_by_label("Access token").fill("desk-token-123")
+    screenshot(page, "third-party-form")
+    page.get_by_role("button", name="Save & test").click()
+    page.wait_for_url(re.compile(r"/app/connectors/[0-9a-f-]{36}\?tab=test$"))
+    page.get_by_label("Summary").fill("Printer on fire")
+    page.get_by_label("Priority").select_option("high")
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_text("Test was successful")).to_be_visible()
+    response = page.locator("#test-response")
+    expect(response).to_contain_text('"ticket": "SEC-1"')
+    expect(response).to_contain_text('"priority": "high"')
+    expect(response).to_contain_text('"token_length": 14')
+    screenshot(page, "third-party-test")
+
+
+def test_a_cross_site_form_post_changes_nothing(page: Any, ui: UI) -> None:
+    """An attacker's page on another site posts a delete form to the UI while the user is
+    signed in: the SameSite cookie is not sent, and without the page's token and with a foreign
+    Origin the server refuses anyway."""
+    ui.api(
+        "POST",
+        "/api/actions/connector/victim",
+        json={"name": "Victim", "connector_type_id": ".server-log"},
+    )
+    sign_in(page, ui)
+    target = ui.url + "/app/connectors/_delete"
+    evil = (
+        f'<form id="f" method="post" action="{target}">'
+        '<input name="ids" value="victim"><input name="csrf_token" value="guess"></form>'
+        "<script>document.getElementById('f').submit()</script>"
+    )
+    with Upstream(host="localhost") as attacker:
+        attacker.expect_request("/").respond_with_data(evil, content_type="text/html")
+        page.goto(attacker.url("/", host="localhost"))
+        page.wait_for_url(re.compile(re.escape(ui.url)))
+    assert ui.api("GET", "/api/actions/connector/victim").status_code == 200
+
+    # the same post with the session cookie itself: refused for its Origin and its token
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    page.goto(ui.url + "/app/connectors")
+    token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
+    for headers, sent_token in (
+        ({"Origin": "http://localhost:1"}, token),
+        ({"Origin": ui.url}, "not-the-token"),
+        ({}, ""),
+    ):
+        refused = httpx.post(
+            target,
+            data={"ids": "victim", "csrf_token": sent_token},
+            cookies=cookies,
+            headers=headers,
+            timeout=20,
+        )
+        assert refused.status_code == 403
+    assert ui.api("GET", "/api/actions/connector/victim").status_code == 200
+    allowed = httpx.post(
+        target,
+        data={"ids": "victim", "csrf_token": token},
+        cookies=cookies,
+        headers={"Origin": ui.url},
+        timeout=20,
+    )
+    assert allowed.status_code == 303
+    assert ui.api("GET", "/api/actions/connector/victim").status_code == 404
+
+
+def test_the_list_reads_well_on_a_narrow_window(browser: Any, ui: UI) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 780})
+    try:
+        page = context.new_page()
+        sign_in(page, ui)
+        expect(page.get_by_role("link", name="Create connector")).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400
+        screenshot(page, "connectors-narrow")
+    finally:
+        context.close()
