@@ -14,7 +14,9 @@ with no UI code. Only standard JSON Schema annotations refine the result:
                      any other media type: a multi-line text area
 ``enum``, ``oneOf``  a select; ``oneOf`` of ``{const, title}`` gives each choice its label
 ``if`` / ``then``    (top level or in ``allOf``) ``if`` a property is a ``const`` (or a one-value
-                     ``enum``), ``then``'s properties are fields shown only for that value
+                     ``enum``), ``then``'s properties are fields shown only for that value (a
+                     property also declared at the top level keeps that schema and is only
+                     shown then: ``"then": {"properties": {"authType": {}}}``)
 ``type``             boolean → checkbox; integer / number → number input; an object of strings →
                      key/value rows; other objects and arrays → a JSON text area; properties
                      with no type, enum or const are not shown
@@ -136,7 +138,11 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
 def _choices(schema: Mapping[str, Any]) -> list[Choice] | None:
     options = schema.get("oneOf") or schema.get("anyOf")
     if isinstance(options, list) and options and all("const" in o for o in options):
-        return [Choice(o["const"], str(o.get("title", o["const"]))) for o in options]
+        return [
+            Choice(o["const"], str(o.get("title", o["const"])))
+            for o in options
+            if o["const"] is not None  # null is the empty choice of an optional field
+        ]
     if isinstance(schema.get("enum"), list):
         return [Choice(v, _key(v)) for v in schema["enum"] if v is not None]
     return None
@@ -240,13 +246,26 @@ def fields_for(schema: Mapping[str, Any] | None, part: str) -> list[FormField]:
         controller, value = condition
         then_required = set(then.get("required") or []) | required
         for key, prop in (then.get("properties") or {}).items():
-            if key == controller or key in properties or not isinstance(prop, Mapping):
+            if key == controller or not isinstance(prop, Mapping):
+                continue
+            if key in properties:  # a top-level field that applies only when the if holds
+                _restrict(fields, key, controller, _key(value))
                 continue
             made = _make(part, key, prop, key in then_required)
             if made is None:
                 continue
             _merge(fields, made, controller, _key(value))
     return fields
+
+
+def _restrict(fields: list[FormField], key: str, controller: str, value: str) -> None:
+    for f in fields:
+        if f.key != key:
+            continue
+        if f.when is None:
+            f.when = (controller, (value,))
+        elif f.when[0] == controller and value not in f.when[1]:
+            f.when = (controller, (*f.when[1], value))
 
 
 def _merge(fields: list[FormField], made: FormField, controller: str, value: str) -> None:

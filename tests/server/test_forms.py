@@ -149,3 +149,14 @@ def test_api_problems_land_under_the_shown_variant_of_their_field() -> None:
     assert map_problems("error validating action type connector: bad pair", [], fields) == [
         "error validating action type connector: bad pair"
     ]
+
+
+def test_a_then_can_make_a_top_level_field_conditional() -> None:
+    from actions_core_plugins.webhook.schema import CONFIG_SCHEMA as WEBHOOK
+
+    fields = {f.key: f for f in fields_for(WEBHOOK, "config")}
+    assert fields["authType"].when == ("hasAuth", ("true",))
+    assert [c.label for c in fields["authType"].choices] == ["Basic", "SSL"]
+    assert fields["ca"].when == ("authType", ("webhook-authentication-ssl",))
+    assert fields["ca"].widget == "textarea"
+    assert fields["method"].text == "" and fields["method"].default == "post"
