@@ -250,12 +250,16 @@ class EventLog:
     ) -> UsageReport:
         """Token usage of ``execute`` records, summed per interval, per model and per user.
 
+        Every execution is counted; tokens are summed over those that reported them (models
+        list only those).
+
         ``space_id`` and ``user`` narrow the records like ``connector_id`` does.
         """
         self.flush()
         interval_ms = max(1, int(interval_seconds)) * 1000
         bucket = table.c.timestamp_ms // interval_ms
-        conditions = [table.c.action == "execute", table.c.total_tokens.is_not(None)]
+        # every execution counts (a server-log run too); token sums skip rows without tokens
+        conditions = [table.c.action == "execute"]
         if connector_id is not None:
             conditions.append(table.c.connector_id == connector_id)
         if space_id is not None:
@@ -280,8 +284,10 @@ class EventLog:
             .group_by(bucket)
             .order_by(bucket)
         )
-        models_query = (
-            sa.select(table.c.model.label("key"), *sums).where(*conditions).group_by(table.c.model)
+        models_query = (  # models are about tokens: runs that reported none have no model
+            sa.select(table.c.model.label("key"), *sums)
+            .where(*conditions, table.c.total_tokens.is_not(None))
+            .group_by(table.c.model)
         )
         users_query = (
             sa.select(table.c.user.label("key"), *sums).where(*conditions).group_by(table.c.user)

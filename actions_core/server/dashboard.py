@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from actions_core.server.auth import Principal
 from actions_core.server.charts import Series, stacked_columns, stacked_rows
 from actions_core.server.deps import SPACE, server_state
+from actions_core.server.errors import HttpError
 from actions_core.server.openapi import responses
 from actions_core.server.routing import add_route
 from actions_core.server.usage import parse_usage_query, usage_report
@@ -54,6 +55,7 @@ text-align:right}th:first-child,td:first-child{text-align:left}form{display:flex
 align-items:end;flex-wrap:wrap}label{display:flex;flex-direction:column;font-size:.85rem}
 .grid{stroke:#e3e8f2}.axis{stroke:#69707d}.tick,.legend{font-size:12px;fill:#343741}
 .empty{font-size:14px;fill:#69707d}nav a{margin-right:12px}
+.problem{color:#bd271e;margin:8px 0 0}
 """
 
 
@@ -66,7 +68,7 @@ def _page(title: str, space: str, body: str) -> HTMLResponse:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-        f'<header><a href="{_prefix(space)}/app/connectors">actions-core</a> · '
+        f'<header><a href="{_prefix(space)}/app/connectors">actions-core</a> · Connectors · '
         f"space <b>{escape(space)}</b></header><main>{body}</main></body></html>"
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
@@ -117,6 +119,10 @@ def _table(table_id: str, first: str, rows: list[tuple[str, dict[str, int]]]) ->
     return f'<table id="{table_id}">{head}{body or empty}</table>'
 
 
+def _problem(problem: str | None) -> str:
+    return f'<p class="problem" role="alert">{escape(problem)}</p>' if problem else ""
+
+
 def _form(report: dict[str, Any], base: str, raw: dict[str, str]) -> str:
     links = " ".join(
         f'<a href="{base}?{escape(urlencode({"from": start, "interval": interval}))}">{label}</a>'
@@ -134,7 +140,9 @@ def _form(report: dict[str, Any], base: str, raw: dict[str, str]) -> str:
     return f"<nav>{links}</nav>{form}"
 
 
-def render_usage_page(report: dict[str, Any], space: str, raw: dict[str, str]) -> HTMLResponse:
+def render_usage_page(
+    report: dict[str, Any], space: str, raw: dict[str, str], problem: str | None = None
+) -> HTMLResponse:
     seconds = report["interval_seconds"]
     buckets = report["buckets"]
     categories = [_label(b["start"], seconds) for b in buckets]
@@ -157,11 +165,13 @@ def render_usage_page(report: dict[str, Any], space: str, raw: dict[str, str]) -
     api = f"{_prefix(space)}/api/actions/connector/{quote(report['connector_id'])}/_usage"
     query = urlencode({k: v for k, v in raw.items() if v})
     body = (
+        f'<p><a href="{_prefix(space)}/app/connectors/{quote(report["connector_id"])}">'
+        f"← {escape(report['connector_name'])}</a></p>"
         f"<h1>Token usage · {escape(report['connector_name'])}</h1>"
         f'<p class="meta">{escape(report["connector_type_id"])} · id '
         f"<code>{escape(report['connector_id'])}</code> · {_when(report['from'])} to "
         f"{_when(report['to'])} (UTC), per {escape(report['interval'])}</p>"
-        f'<div class="card">{_form(report, base, raw)}</div>'
+        f'<div class="card">{_form(report, base, raw)}{_problem(problem)}</div>'
         f"{_totals(report['totals'])}"
         f'<h2>Tokens over time</h2><div class="card">{over_time}</div>'
         f'<h2>Tokens per API key</h2><div class="card">{per_key}</div>'
@@ -184,17 +194,26 @@ async def usage_page(
     space: str = SPACE,
 ) -> HTMLResponse:
     state = server_state(request)
-    query = parse_usage_query(start, end, interval)
+    problem = None
+    try:
+        query = parse_usage_query(start, end, interval)
+    except HttpError as err:  # a typo in the form: the page again, with the message
+        problem = err.message
+        query = parse_usage_query(None, None, None)
     report = await run_in_threadpool(
         usage_report, state.actions, state.keys, connector_id, space, query
     )
     raw = {"from": start or "", "to": end or "", "interval": interval or ""}
-    return render_usage_page(report, space, raw)
+    page = render_usage_page(report, space, raw, problem)
+    if problem:
+        page.status_code = 400
+    return page
 
 
 _HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
 _page_responses = responses(200, None, 400, 404, description="An HTML page.")
 _page_responses[200].update(_HTML)
+_page_responses[400]["content"].update(_HTML["content"])  # the page again, with the problem
 add_route(
     router,
     "GET",

@@ -98,6 +98,13 @@ def test_the_dashboard_shows_the_known_usage(server: Server, browser_context: An
     assert page.locator("#per-model").get_by_text("gpt-a").count() == 1
     assert page.locator("script").count() == 0
 
+    # 30 days by default: the last day's label stays inside the chart
+    page.goto(f"{server.url}/s/{space}/app/connectors/{cid}/usage")
+    chart_box = page.locator("#tokens-over-time").bounding_box()
+    last = page.locator("#tokens-over-time text.tick").last.bounding_box()
+    assert chart_box is not None and last is not None
+    assert last["x"] + last["width"] <= chart_box["x"] + chart_box["width"] + 0.5
+
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "dashboard-usage.png"
     page.screenshot(path=str(shot), full_page=True)
