@@ -227,7 +227,7 @@ def _describe(error: JsonSchemaError, secret: bool) -> list[tuple[str, str]]:
         return [(_join(path), f"Value must be equal to or greater than [{error.validator_value}].")]
     if kind == "maximum":
         return [(_join(path), f"Value must be equal to or lower than [{error.validator_value}].")]
-    if kind in ("oneOf", "anyOf") and _labelled_choices(error.validator_value):
+    if kind == "oneOf" and _labelled_choices(error.validator_value):
         # issue 10: a oneOf of {const, title} is a form's labelled choices; word it as an enum
         allowed = ", ".join(str(option["const"]) for option in error.validator_value)
         got = "" if secret else f" but got [{instance}]"
@@ -244,10 +244,7 @@ def _labelled_choices(options: Any) -> bool:
     return (
         isinstance(options, list)
         and bool(options)
-        and all(
-            isinstance(o, Mapping) and "const" in o and set(o) <= {"const", "title"}
-            for o in options
-        )
+        and all(isinstance(o, Mapping) and set(o) == {"const", "title"} for o in options)
     )
 
 
