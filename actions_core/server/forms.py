@@ -33,16 +33,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "SHOWN",
     "Choice",
     "FormField",
     "apply_values",
+    "controllers",
     "fields_for",
     "map_problems",
     "parse_fields",
+    "switched",
     "visible",
 ]
 
 JSON_MEDIA = "application/json"
+#: Prefix of the hidden inputs that say which value of a controlling field the form showed.
+SHOWN = "__shown."
 _PROBLEM = re.compile(r"\[([^\]]+)\]: ((?:(?!; \[).)+)")
 _PART_PREFIX = re.compile(r"^error validating connector type (config|secrets): ")
 
@@ -103,7 +108,7 @@ class FormField:
             return ""
         if self.widget == "json":
             return json.dumps(value, indent=2, ensure_ascii=False)
-        if self.widget == "select":
+        if self.widget in ("select", "checkbox"):
             return _key(value)
         return str(value)
 
@@ -291,6 +296,33 @@ def visible(f: FormField, values: Mapping[str, Any]) -> bool:
     if f.when is None:
         return True
     return _key(values.get(f.when[0])) in f.when[1]
+
+
+def controllers(fields: Iterable[FormField]) -> list[FormField]:
+    """The unconditional fields other fields depend on (``apiProvider``)."""
+    fields = list(fields)
+    names = {(f.part, f.when[0]) for f in fields if f.when}
+    return [f for f in fields if f.when is None and (f.part, f.key) in names]
+
+
+def switched(fields: Sequence[FormField], form: Any) -> bool:
+    """Whether a controlling field was changed without the page showing the fields of its new
+    value (JavaScript off): then the form must be shown again, not stored, since what was
+    posted are the old value's fields. Resets the dependent fields to their defaults."""
+    changed = [
+        f
+        for f in controllers(fields)
+        if form.get(SHOWN + f.name, None) is not None
+        and form.get(SHOWN + f.name) != form.get(f.name)
+    ]
+    for controller in changed:
+        for f in fields:
+            if f.when and f.part == controller.part and f.when[0] == controller.key:
+                f.value = None if f.secret else f.default
+    if changed:
+        for f in fields:
+            f.errors.clear()
+    return bool(changed)
 
 
 def apply_values(

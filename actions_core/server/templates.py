@@ -16,7 +16,7 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from actions_core.server.forms import visible
+from actions_core.server.forms import SHOWN, controllers, visible
 
 __all__ = ["CSP", "STATIC", "add_page", "prefix", "render", "router"]
 
@@ -41,6 +41,8 @@ def _environment() -> jinja2.Environment:
     )
     env.globals["STATIC"] = STATIC
     env.globals["is_visible"] = visible
+    env.globals["controllers"] = controllers
+    env.globals["SHOWN"] = SHOWN
     env.filters["q"] = lambda value: quote(str(value), safe="")
     return env
 

@@ -31,6 +31,7 @@ from actions_core.server.forms import (
     fields_for,
     map_problems,
     parse_fields,
+    switched,
 )
 from actions_core.server.routes_connectors import start_write
 from actions_core.server.templates import add_page, prefix, render
@@ -150,6 +151,8 @@ async def create_connector(
     name, new_id = form.get("name").strip(), form.get("id").strip()
     config, config_ok = parse_fields(fields, form, "config")
     secrets, secrets_ok = parse_fields(fields, form, "secrets")
+    if switched(fields, form):  # JavaScript off: show the new option's fields first
+        return _create_form(request, space, info, fields, name=name, new_id=new_id)
     name_errors, id_errors, form_errors = _name_errors(name), [], []
     if new_id:
         try:
@@ -370,7 +373,9 @@ async def save_connector(
     typed, secrets_ok = parse_fields(fields, form, "secrets", keep_secrets=True)
     name_errors = _name_errors(name)
     form_errors: list[str] = []
-    if config_ok and secrets_ok and not name_errors:
+    if switched(fields, form):  # JavaScript off: show the new option's fields first
+        config_ok = False
+    elif config_ok and secrets_ok and not name_errors:
         audit = audit_request(request, principal, space)
         try:
             secrets = await _merged_secrets(state, connector_id, space, typed)

@@ -217,10 +217,14 @@ def test_the_openai_connector_flow(page: Any, ui: UI) -> None:
     expect(page.locator("#executions")).to_have_text("1")
     screenshot(page, "usage")
 
-    # edit without re-entering the key
+    # edit without re-entering the key; no test run with unsaved changes
     page.goto(ui.url + "/app/connectors/local-llm")
     expect(page.get_by_label("API key")).to_have_value("")
     page.get_by_label("Connector name").fill("Local LLM (edited)")
+    page.get_by_role("tab", name="Test").click()
+    expect(page.get_by_role("button", name="Run")).to_be_disabled()
+    expect(page.get_by_text("Save your changes before testing the connector.")).to_be_visible()
+    page.get_by_role("tab", name="Configuration").click()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Changes saved")
     expect(page.get_by_role("heading", name="Local LLM (edited)")).to_be_visible()
@@ -409,5 +413,38 @@ def test_the_list_reads_well_on_a_narrow_window(browser: Any, ui: UI) -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 400
         screenshot(page, "connectors-narrow")
+    finally:
+        context.close()
+
+
+def test_without_javascript_choosing_a_provider_shows_its_fields_before_saving(
+    browser: Any, ui: UI
+) -> None:
+    """Plain form posts: changing the provider and saving shows that provider's fields first
+    (the OpenAI URL and model that were posted are not stored for an Other connector)."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, ui)
+        page.goto(ui.url + "/app/connectors/_create?type=.gen-ai")
+        page.get_by_label("Connector name").fill("No script")
+        page.get_by_label("Connector ID").fill("no-script")
+        page.get_by_label("Select an OpenAI provider").select_option("Other")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.get_by_text("There are errors in the form")).to_have_count(0)
+        assert ui.api("GET", "/api/actions/connector/no-script").status_code == 404
+        expect(page.get_by_label("Select an OpenAI provider")).to_have_value("Other")
+        expect(page.get_by_label("Connector name")).to_have_value("No script")
+        shown(page.get_by_label("URL", exact=True)).fill(ui.upstream.url("/v1/chat/completions"))
+        shown(page.get_by_label("Default model")).fill("local-model")
+        page.get_by_label("API key").fill(API_KEY)
+        page.get_by_role("button", name="Save", exact=True).click()
+        page.wait_for_url("**/app/connectors/no-script")
+        stored = ui.api("GET", "/api/actions/connector/no-script").json()
+        assert stored["config"]["apiProvider"] == "Other"
+        assert stored["config"]["apiUrl"] == ui.upstream.url("/v1/chat/completions")
+        assert stored["config"]["defaultModel"] == "local-model"
     finally:
         context.close()
