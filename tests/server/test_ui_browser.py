@@ -20,7 +20,7 @@ import yaml
 from actions_core.server import hash_password
 from tests.plugins.openai.support import USAGE, completion
 from tests.server.browser import launch, screenshot
-from tests.server.support import RunningServer, clean_env
+from tests.server.support import RunningServer, clean_env, start_test_server
 from tests.servers import Upstream
 from tests.support import KEY
 
@@ -448,3 +448,70 @@ def test_without_javascript_choosing_a_provider_shows_its_fields_before_saving(
         assert stored["config"]["defaultModel"] == "local-model"
     finally:
         context.close()
+
+
+def test_search_and_the_type_filter_narrow_the_list(page: Any, ui: UI) -> None:
+    from playwright.sync_api import expect
+
+    for cid, name, type_id, config, secrets in (
+        ("alpha-log", "Alpha log", ".server-log", {}, {}),
+        (
+            "beta-desk",
+            "Beta desk",
+            ".ticket",
+            {"url": "https://d", "project": "OPS"},
+            {"token": "t"},
+        ),
+    ):
+        created = ui.api(
+            "POST",
+            f"/s/filters/api/actions/connector/{cid}",
+            json={"name": name, "connector_type_id": type_id, "config": config, "secrets": secrets},
+        )
+        assert created.status_code == 200, created.text
+    sign_in(page, ui)
+    page.goto(ui.url + "/s/filters/app/connectors")
+    rows = page.locator("#connectors tbody tr")
+    expect(rows).to_have_count(3)  # and the preconfigured one
+    page.get_by_label("Search").fill("alpha")
+    page.get_by_role("button", name="Apply").click()
+    expect(rows).to_have_count(1)
+    expect(page.get_by_role("link", name="Alpha log", exact=True)).to_be_visible()
+    page.get_by_label("Search").fill("")
+    page.get_by_label("Type").select_option(label="Ticket desk (1)")
+    page.get_by_role("button", name="Apply").click()
+    expect(rows).to_have_count(1)
+    expect(page.get_by_role("cell", name="Ticket desk")).to_be_visible()
+    page.get_by_role("link", name="Beta desk", exact=True).click()
+    page.wait_for_url("**/s/filters/app/connectors/beta-desk")
+
+
+def test_an_empty_space_offers_to_create_a_connector(tmp_path: Path) -> None:
+    config = {
+        "actions": {
+            "encryptionKey": KEY,
+            "server": {
+                "users": {
+                    ALICE[0]: {"role": "all", "password": ALICE[1]},
+                    BOB[0]: {"role": "read", "password": BOB[1]},
+                }
+            },
+        }
+    }
+    running = start_test_server(tmp_path, config)
+    try:
+        for who, expected in (
+            (ALICE, "Create connector"),
+            (BOB, "No permissions to create connectors"),
+        ):
+            page = httpx.get(
+                running.url + "/app/connectors",
+                auth=who,
+                headers={"Accept": "text/html"},
+                timeout=20,
+            )
+            assert page.status_code == 200
+            assert "Create your first connector" in page.text
+            assert expected in page.text
+    finally:
+        running.stop()
