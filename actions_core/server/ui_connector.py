@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from actions_core.actions import ConnectorTypeInfo
@@ -34,6 +34,7 @@ from actions_core.server.forms import (
     switched,
 )
 from actions_core.server.routes_connectors import start_write
+from actions_core.server.routes_execute import EventStreamResponse
 from actions_core.server.templates import add_page, prefix, render
 from actions_core.server.webauth import PAGE_CALLER, read_form
 
@@ -494,18 +495,50 @@ async def test_connector(
     )
 
 
-def _run(
-    state: ServerState, connector_id: str, params: dict[str, Any], space: str, user: str
-) -> dict[str, Any]:
-    """Execute and turn the result into what the Test tab shows (a stream is read to its end,
-    at most ``MAX_STREAM_BYTES``)."""
-    result = state.actions.execute(
-        connector_id, params, space_id=space, source="http_request", user=user
+async def test_connector_live(
+    request: Request,
+    connector_id: str,
+    principal: Principal = PAGE_CALLER,
+    space: str = SPACE,
+) -> Response:
+    """The Test tab's Run with JavaScript: a streaming result is passed on as it arrives
+    (``X-Test-Result: stream``); any other result answers the Test tab's summary as JSON."""
+    state = server_state(request)
+    form = await read_form(request)
+    connector = await _get(request, state, principal, space, connector_id)
+    ensure_allowed(principal, "execute")
+    info = _type(state, connector.connector_type_id)
+    sub_action = _sub_action(info, form.get("subAction") or None)
+    params_fields = _params_fields(info, sub_action)
+    values, ok = parse_fields(params_fields, form, "params")
+    if not ok:
+        problems = [f"{f.label}: {' '.join(f.errors)}" for f in params_fields if f.errors]
+        return JSONResponse({"ok": False, "message": "; ".join(problems)}, status_code=400)
+    params = values if sub_action is None else {"subAction": sub_action, "subActionParams": values}
+    audit = audit_request(request, principal, space)
+    result = await audited(
+        state,
+        "connector_execute",
+        audit,
+        connector_id,
+        state.actions.execute,
+        connector_id,
+        params,
+        space_id=space,
+        source="http_request",
+        user=principal.event_user,
     )
+    if result is not None and result.ok and isinstance(result.data, Iterator):
+        streamed = EventStreamResponse(result.data)
+        streamed.headers["X-Test-Result"] = "stream"
+        return streamed
+    summary = _summary(result)
+    return JSONResponse(summary, headers={"X-Test-Result": "done"})
+
+
+def _summary(result: Any) -> dict[str, Any]:
     if result is None:
         return {"ok": True, "response": "null"}
-    if result.ok and isinstance(result.data, Iterator):
-        return {"ok": True, "response": _drain(result.data), "streamed": True}
     body = result.to_api()
     if result.ok:
         return {"ok": True, "response": json.dumps(body, indent=2, ensure_ascii=False)}
@@ -514,6 +547,19 @@ def _run(
         "message": body.get("message") or "",
         "service_message": body.get("service_message") or "",
     }
+
+
+def _run(
+    state: ServerState, connector_id: str, params: dict[str, Any], space: str, user: str
+) -> dict[str, Any]:
+    """Execute and turn the result into what the Test tab shows (a stream is read to its end,
+    at most ``MAX_STREAM_BYTES``)."""
+    result = state.actions.execute(
+        connector_id, params, space_id=space, source="http_request", user=user
+    )
+    if result is not None and result.ok and isinstance(result.data, Iterator):
+        return {"ok": True, "response": _drain(result.data), "streamed": True}
+    return _summary(result)
 
 
 def _drain(stream: Iterator[Any]) -> str:
@@ -548,3 +594,4 @@ add_page(router, "POST", "/app/connectors/_create", create_connector)
 add_page(router, "GET", "/app/connectors/{connector_id}", connector_page)
 add_page(router, "POST", "/app/connectors/{connector_id}", save_connector)
 add_page(router, "POST", "/app/connectors/{connector_id}/_test", test_connector)
+add_page(router, "POST", "/app/connectors/{connector_id}/_test_live", test_connector_live)

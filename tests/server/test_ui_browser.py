@@ -21,6 +21,7 @@ from actions_core.server import hash_password
 from tests.plugins.openai.support import USAGE, completion
 from tests.server.browser import launch, screenshot
 from tests.server.support import RunningServer, clean_env, start_test_server
+from tests.server.upstream import ScriptedUpstream
 from tests.servers import Upstream
 from tests.support import KEY
 
@@ -31,10 +32,12 @@ REPLY = "Hello from the local model!"
 
 
 class UI:
-    def __init__(self, running: RunningServer, upstream: Upstream, data_dir: Path) -> None:
+    def __init__(
+        self, running: RunningServer, upstream: Upstream, scripted: ScriptedUpstream
+    ) -> None:
         self.running = running
         self.upstream = upstream
-        self.data_dir = data_dir
+        self.scripted = scripted
 
     @property
     def url(self) -> str:
@@ -72,7 +75,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UI]:
     (workdir / "actions.yml").write_text(yaml.safe_dump(config))
     command = [sys.executable, "-m", "tests.server.ui_app_under_test", "actions.yml", "data"]
     env = clean_env(ACTIONS_PLUGINS="server-log,webhook,openai")
-    with Upstream() as upstream:
+    with Upstream() as upstream, ScriptedUpstream() as scripted:
         upstream.expect_request("/v1/chat/completions", method="POST").respond_with_json(
             completion(REPLY, usage=USAGE)
         )
@@ -82,7 +85,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UI]:
         )
         running = RunningServer(command, workdir, env)
         try:
-            yield UI(running, upstream, workdir / "data")
+            yield UI(running, upstream, scripted)
         finally:
             running.stop()
 
@@ -446,6 +449,12 @@ def test_without_javascript_choosing_a_provider_shows_its_fields_before_saving(
         assert stored["config"]["apiProvider"] == "Other"
         assert stored["config"]["apiUrl"] == ui.upstream.url("/v1/chat/completions")
         assert stored["config"]["defaultModel"] == "local-model"
+
+        # Run as a plain form post: the result is rendered by the server
+        page.goto(ui.url + "/app/connectors/no-script?tab=test")
+        page.get_by_role("button", name="Run").click()
+        expect(page.get_by_text("Test was successful")).to_be_visible()
+        expect(page.locator("#test-response")).to_contain_text(REPLY)
     finally:
         context.close()
 
@@ -515,3 +524,31 @@ def test_an_empty_space_offers_to_create_a_connector(tmp_path: Path) -> None:
             assert expected in page.text
     finally:
         running.stop()
+
+
+def test_a_streaming_result_shows_its_text_as_it_arrives(page: Any, ui: UI) -> None:
+    from playwright.sync_api import expect
+
+    created = ui.api(
+        "POST",
+        "/api/actions/connector/live-stream",
+        json={
+            "name": "Live stream",
+            "connector_type_id": ".upstream-stream",
+            "config": {"url": ui.scripted.url},
+        },
+    )
+    assert created.status_code == 200, created.text
+    record = ui.scripted.record("ui-live")
+    sign_in(page, ui)
+    page.goto(ui.url + "/app/connectors/live-stream?tab=test")
+    page.get_by_label("Path").fill("/stream?tag=ui-live&chunks=3&hold=1")
+    page.get_by_role("button", name="Run").click()
+    output = page.locator("#test-response")
+    expect(output).to_contain_text('data: {"n": 0}')
+    expect(page.get_by_role("status")).to_have_text("Streaming the response…")
+    assert not record.finished.is_set()  # the first chunk is shown while the stream holds
+    screenshot(page, "test-streaming")
+    record.release.set()
+    expect(page.get_by_text("Test was successful")).to_be_visible()
+    expect(output).to_contain_text('data: {"n": 2}')

@@ -30,6 +30,84 @@
     return "";
   }
 
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  function success() {
+    var callout = el("p", "callout success");
+    callout.appendChild(el("b", null, "Test was successful"));
+    callout.appendChild(document.createElement("br"));
+    callout.appendChild(document.createTextNode("Ensure the results are what you expect."));
+    return callout;
+  }
+
+  function failure(message, details) {
+    var box = el("div", "callout danger");
+    box.setAttribute("role", "alert");
+    box.appendChild(el("p")).appendChild(el("b", null, "Test failed to run"));
+    box.appendChild(el("p", null, "The following error was found:"));
+    box.appendChild(el("p", null, message || "")).id = "test-error";
+    if (details) {
+      box.appendChild(el("p", null, "Details:"));
+      box.appendChild(el("p", null, details)).id = "test-details";
+    }
+    return box;
+  }
+
+  function liveRun(form, live) {
+    live.textContent = "";
+    live.hidden = false;
+    live.appendChild(el("h2", null, "Results"));
+    var status = live.appendChild(el("p", "callout info", "Running the test…"));
+    status.setAttribute("role", "status");
+    var body = new URLSearchParams(new FormData(form));
+    return fetch(form.getAttribute("data-live"), {
+      method: "POST", body: body, credentials: "same-origin",
+    }).then(function (response) {
+      if (response.headers.get("X-Test-Result") !== "stream") {
+        return response.json().then(function (data) {
+          if (data.ok) {
+            live.replaceChild(success(), status);
+            live.appendChild(el("h3", null, "Response"));
+            live.appendChild(el("pre", "code", data.response)).id = "test-response";
+          } else {
+            live.replaceChild(failure(data.message, data.service_message), status);
+          }
+        });
+      }
+      status.textContent = "Streaming the response…";
+      live.appendChild(el("h3", null, "Response"));
+      var out = live.appendChild(el("pre", "code", ""));
+      out.id = "test-response";
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      function pump() {
+        return reader.read().then(function (part) {
+          if (part.done) {
+            var failed = /^event: error\ndata: (.*)$/m.exec(out.textContent);
+            if (failed) {
+              var error = {};
+              try { error = JSON.parse(failed[1]); } catch (e) { error = {}; }
+              live.replaceChild(failure(error.message, error.service_message), status);
+            } else {
+              live.replaceChild(success(), status);
+            }
+            return;
+          }
+          out.textContent += decoder.decode(part.value, { stream: true });
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function (err) {
+      live.replaceChild(failure("The test could not be run.", String(err)), status);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     // fields that depend on another field (if/then in the schema)
     document.querySelectorAll("form").forEach(function (form) {
@@ -83,6 +161,19 @@
     });
     if (testForm) testForm.addEventListener("input", updateRun);
     updateRun();
+
+    // Run without a reload: a streaming result shows its text as it arrives
+    var live = document.getElementById("live-result");
+    if (testForm && live && window.fetch && window.TextDecoder && testForm.hasAttribute("data-live")) {
+      testForm.addEventListener("submit", function (event) {
+        event.preventDefault();
+        if (run.disabled) return;
+        run.disabled = true;
+        var previous = document.getElementById("server-result");
+        if (previous) previous.remove();
+        liveRun(testForm, live).then(updateRun, updateRun);
+      });
+    }
 
     // tabs switch without a reload (so unsaved edits stay)
     document.querySelectorAll("[data-tabs]").forEach(function (list) {
