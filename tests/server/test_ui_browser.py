@@ -7,6 +7,7 @@ nothing. Screenshots of every page land in ``test-artifacts/``."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -250,6 +251,35 @@ def test_the_openai_connector_flow(page: Any, ui: UI) -> None:
     page.get_by_role("tab", name="Logs").click()
     expect(page.get_by_role("cell", name="Local LLM (edited)").first).to_be_visible()
     screenshot(page, "logs")
+
+    # the page's writes were audited like the API's, as alice
+    audit = ui.running.workdir / "data" / "audit.log"
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    done = [
+        (r["event"]["action"], r["user"]["name"])
+        for r in records
+        if r["kibana"]["saved_object"] == {"type": "action", "id": "local-llm"}
+        and r["event"]["outcome"] == "success"
+    ]
+    for action in ("connector_create", "connector_update", "connector_execute", "connector_delete"):
+        assert (action, "alice") in done, action
+    assert API_KEY not in audit.read_text()
+
+
+def test_leaving_with_unsaved_changes_asks_first(page: Any, ui: UI) -> None:
+    ui.api(
+        "POST",
+        "/api/actions/connector/unsaved",
+        json={"name": "Unsaved", "connector_type_id": ".server-log"},
+    )
+    sign_in(page, ui)
+    page.goto(ui.url + "/app/connectors/unsaved")
+    page.get_by_label("Connector name").fill("Unsaved, edited")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
 
 
 def test_a_failing_upstream_shows_its_error(page: Any, ui: UI) -> None:
