@@ -17,10 +17,10 @@ from actions_core.server.dashboard import router as dashboard_router
 from actions_core.server.deps import CALLER, ServerState
 from actions_core.server.errors import install_error_handlers
 from actions_core.server.openapi import COMPONENTS, SECURITY, json_content, ref
+from actions_core.server.rendering import router as static_router
 from actions_core.server.routes_connectors import router as connectors_router
 from actions_core.server.routes_execute import router as execute_router
 from actions_core.server.sessions import SessionStore
-from actions_core.server.templates import router as static_router
 from actions_core.server.throttle import LoginThrottle
 from actions_core.server.ui_connector import router as ui_connector_router
 from actions_core.server.ui_list import router as ui_list_router

@@ -33,9 +33,9 @@ from actions_core.server.forms import (
     parse_fields,
     switched,
 )
+from actions_core.server.rendering import add_page, prefix, render
 from actions_core.server.routes_connectors import start_write
 from actions_core.server.routes_execute import EventStreamResponse
-from actions_core.server.templates import add_page, prefix, render
 from actions_core.server.webauth import PAGE_CALLER, read_form
 
 __all__ = ["router"]

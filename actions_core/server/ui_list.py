@@ -19,8 +19,8 @@ from actions_core.actions import ConnectorTypeInfo
 from actions_core.errors import ActionsError
 from actions_core.server.auth import Principal, ensure_allowed
 from actions_core.server.deps import SPACE, audit_request, audited, server_state
+from actions_core.server.rendering import add_page, prefix, render
 from actions_core.server.routes_connectors import start_write
-from actions_core.server.templates import add_page, prefix, render
 from actions_core.server.webauth import PAGE_CALLER, read_form
 
 __all__ = ["router", "type_names"]

@@ -23,8 +23,8 @@ from actions_core.errors import NotFoundError
 from actions_core.server.auth import Principal
 from actions_core.server.deps import ServerState, server_state
 from actions_core.server.errors import HttpError
+from actions_core.server.rendering import render
 from actions_core.server.sessions import COOKIE, Session
-from actions_core.server.templates import render
 
 __all__ = [
     "PAGE_CALLER",

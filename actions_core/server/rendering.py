@@ -1,4 +1,4 @@
-"""Rendering the UI's Jinja2 templates, and serving its own CSS and JavaScript.
+"""Rendering the UI's Jinja2 templates (``templates/``), and serving its own CSS and JavaScript.
 
 Templates and static files are package data (``templates/``, ``static/``): all written for this
 project, nothing third-party. Pages answer with a Content-Security-Policy that allows only this
