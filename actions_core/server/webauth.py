@@ -70,6 +70,14 @@ async def _session(request: Request, state: ServerState) -> Session | None:
     if not session_id or state.sessions is None:
         return None
     session = await run_in_threadpool(state.sessions.get, session_id)
+    if session is not None and session.principal.kind == "basic":
+        role = state.auth.user_role(session.principal.name)
+        if role is None:  # the user was removed from the configuration
+            await run_in_threadpool(state.sessions.delete, session_id)
+            return None
+        if role != session.principal.role:
+            principal = Principal(session.principal.name, role, "basic")
+            session = Session(principal, session.csrf_token, session.expires_ms)
     if session is not None and session.principal.api_key_id:
         try:  # a revoked key ends its sessions
             key = await run_in_threadpool(state.keys.get, session.principal.api_key_id)

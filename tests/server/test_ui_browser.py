@@ -7,6 +7,7 @@ nothing. Screenshots of every page land in ``test-artifacts/``."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import sys
@@ -18,7 +19,8 @@ import httpx
 import pytest
 import yaml
 
-from actions_core.server import hash_password
+from actions_core._store import open_engine, sqlite_url
+from actions_core.server import ApiKeyStore, hash_password
 from tests.plugins.openai.support import USAGE, completion
 from tests.server.browser import launch, screenshot
 from tests.server.support import RunningServer, clean_env, start_test_server
@@ -582,3 +584,22 @@ def test_a_streaming_result_shows_its_text_as_it_arrives(page: Any, ui: UI) -> N
     record.release.set()
     expect(page.get_by_text("Test was successful")).to_be_visible()
     expect(output).to_contain_text('data: {"n": 2}')
+
+
+def test_an_api_key_signs_in_and_revoking_it_ends_the_session(ui: UI) -> None:
+    data = ui.running.workdir / "data"
+    key_id, secret = base64.b64decode((data / "api-key").read_text().strip()).decode().split(":")
+    with httpx.Client(base_url=ui.url, timeout=20) as browser:
+        signed_in = browser.post(
+            "/login", data={"username": key_id, "password": secret, "next": "/app/connectors"}
+        )
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/app/connectors"
+        assert browser.get("/app/connectors").status_code == 200
+        engine = open_engine(sqlite_url(data / "actions.sqlite3"))
+        try:
+            ApiKeyStore(engine).revoke(key_id)
+        finally:
+            engine.dispose()
+        after = browser.get("/app/connectors")
+        assert after.status_code == 302
+        assert after.headers["location"].startswith("/login")
