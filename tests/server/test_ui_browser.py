@@ -603,3 +603,27 @@ def test_an_api_key_signs_in_and_revoking_it_ends_the_session(ui: UI) -> None:
         after = browser.get("/app/connectors")
         assert after.status_code == 302
         assert after.headers["location"].startswith("/login")
+
+
+def test_browsers_get_html_error_pages_and_the_login_never_redirects_away(
+    page: Any, ui: UI
+) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, ui)
+    missing = page.goto(ui.url + "/app/connectors/no-such-connector")
+    assert missing is not None and missing.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("not found")
+    screenshot(page, "not-found")
+    api = httpx.get(ui.url + "/api/actions/connector/no-such-connector", auth=ALICE, timeout=20)
+    assert api.status_code == 404 and api.json()["statusCode"] == 404
+
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        answer = httpx.post(
+            ui.url + "/login",
+            data={"username": ALICE[0], "password": ALICE[1], "next": target},
+            timeout=20,
+        )
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/app/connectors"
