@@ -1,7 +1,8 @@
 """The token usage dashboard of a connector: ``/app/connectors/{id}/usage``.
 
-Plain HTML with server-rendered SVG charts (:mod:`.charts`): no JavaScript at all, and a
-Content-Security-Policy that forbids it. The range form is an ordinary GET form.
+Plain HTML with server-rendered SVG charts (:mod:`.charts`) in the UI's layout: it needs no
+JavaScript (the range form is an ordinary GET form), and the Content-Security-Policy allows no
+inline script.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from actions_core.server.charts import Series, stacked_columns, stacked_rows
 from actions_core.server.deps import SPACE, server_state
 from actions_core.server.errors import HttpError
 from actions_core.server.openapi import responses
+from actions_core.server.rendering import render
 from actions_core.server.routing import add_route
 from actions_core.server.usage import parse_usage_query, usage_report
 from actions_core.server.webauth import PAGE_CALLER
@@ -31,47 +33,21 @@ SERIES = (
     Series("prompt_tokens", "Prompt", "#4C78A8"),
     Series("completion_tokens", "Completion", "#F58518"),
 )
-CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 RANGES = (
     ("Last 24 hours", "now-24h", "hour"),
     ("Last 7 days", "now-7d", "day"),
     ("Last 30 days", "now-30d", "day"),
     ("Last 12 weeks", "now-12w", "week"),
 )
-STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d1e24;
-background:#f7f8fc}header{background:#1d1e24;color:#fff;padding:12px 24px}
-header a{color:#fff;text-decoration:none}main{padding:16px 24px;max-width:1100px}
-h1{font-size:1.5rem;margin:.2em 0}h2{font-size:1.1rem;margin:1.4em 0 .4em}
-.meta{color:#555}.card{background:#fff;border:1px solid #d3dae6;border-radius:6px;padding:12px;
-margin:12px 0}dl.totals{display:flex;flex-wrap:wrap;gap:12px;margin:0}
-dl.totals div{background:#fff;border:1px solid #d3dae6;border-radius:6px;padding:8px 14px;
-min-width:130px}dt{color:#555;font-size:.85rem}dd{margin:0;font-size:1.4rem;font-weight:600}
-table{border-collapse:collapse;background:#fff}th,td{border:1px solid #d3dae6;padding:4px 10px;
-text-align:right}th:first-child,td:first-child{text-align:left}form{display:flex;gap:8px;
-align-items:end;flex-wrap:wrap}label{display:flex;flex-direction:column;font-size:.85rem}
-.grid{stroke:#e3e8f2}.axis{stroke:#69707d}.tick,.legend{font-size:12px;fill:#343741}
-.empty{font-size:14px;fill:#69707d}nav a{margin-right:12px}
-.problem{color:#bd271e;margin:8px 0 0}
-"""
 
 
 def _prefix(space: str) -> str:
     return "" if space == "default" else f"/s/{quote(space)}"
 
 
-def _page(title: str, space: str, body: str) -> HTMLResponse:
-    html = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-        f'<header><a href="{_prefix(space)}/app/connectors">actions-core</a> · Connectors · '
-        f"space <b>{escape(space)}</b></header><main>{body}</main></body></html>"
-    )
-    return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
+def _page(request: Request, title: str, space: str, body: str) -> HTMLResponse:
+    """The shared layout (header, Log out) around the dashboard's HTML; its own stylesheet."""
+    return render(request, "usage.html", title=title, space=space, body=body)
 
 
 def _n(value: int) -> str:
@@ -141,7 +117,11 @@ def _form(report: dict[str, Any], base: str, raw: dict[str, str]) -> str:
 
 
 def render_usage_page(
-    report: dict[str, Any], space: str, raw: dict[str, str], problem: str | None = None
+    request: Request,
+    report: dict[str, Any],
+    space: str,
+    raw: dict[str, str],
+    problem: str | None = None,
 ) -> HTMLResponse:
     seconds = report["interval_seconds"]
     buckets = report["buckets"]
@@ -181,7 +161,7 @@ def render_usage_page(
         + _table("per-api-key", "API key / user", [(k["name"], k) for k in keys])
         + f'<p><a href="{api}{"?" + escape(query) if query else ""}">This data as JSON</a></p>'
     )
-    return _page(f"Token usage · {report['connector_name']}", space, body)
+    return _page(request, f"Token usage · {report['connector_name']}", space, body)
 
 
 async def usage_page(
@@ -204,7 +184,7 @@ async def usage_page(
         usage_report, state.actions, state.keys, connector_id, space, query
     )
     raw = {"from": start or "", "to": end or "", "interval": interval or ""}
-    page = render_usage_page(report, space, raw, problem)
+    page = render_usage_page(request, report, space, raw, problem)
     if problem:
         page.status_code = 400
     return page
