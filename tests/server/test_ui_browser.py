@@ -627,3 +627,15 @@ def test_browsers_get_html_error_pages_and_the_login_never_redirects_away(
         )
         assert answer.status_code == 303
         assert answer.headers["location"] == "/app/connectors"
+
+
+def test_the_session_cookie_is_secure_behind_https(ui: UI) -> None:
+    form = {"username": BOB[0], "password": BOB[1]}
+    plain = httpx.post(ui.url + "/login", data=form, timeout=20)
+    behind_tls = httpx.post(
+        ui.url + "/login", data=form, headers={"X-Forwarded-Proto": "https"}, timeout=20
+    )
+    assert plain.status_code == behind_tls.status_code == 303
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    cookie = behind_tls.headers["set-cookie"].lower()
+    assert "; secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
