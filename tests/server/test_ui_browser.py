@@ -310,6 +310,13 @@ def test_a_failing_upstream_shows_its_error(page: Any, ui: UI) -> None:
     expect(page.locator("#test-details")).to_contain_text("The model is overloaded")
     screenshot(page, "test-failed")
 
+    page.goto(ui.url + "/app/connectors/_logs")
+    page.get_by_label("Outcome").select_option(label="Failure")
+    page.get_by_role("button", name="Apply").click()
+    rows = page.locator("#logs tbody tr")
+    expect(rows.filter(has_text="Down LLM").first).to_contain_text("Failure")
+    expect(rows.filter(has_text="Success")).to_have_count(0)
+
 
 def test_a_read_user_sees_no_write_controls(page: Any, ui: UI) -> None:
     from playwright.sync_api import expect
