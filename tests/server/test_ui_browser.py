@@ -646,3 +646,29 @@ def test_the_session_cookie_is_secure_behind_https(ui: UI) -> None:
     assert "secure" not in plain.headers["set-cookie"].lower()
     cookie = behind_tls.headers["set-cookie"].lower()
     assert "; secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_the_webhook_form_shows_fields_as_its_choices_need_them(page: Any, ui: UI) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, ui)
+    page.goto(ui.url + "/app/connectors/_create?type=.webhook")
+    expect(page.get_by_label("Method")).to_have_value("post")
+    authentication = page.get_by_label("Authentication", exact=True)
+    expect(authentication).to_be_visible()
+    expect(page.get_by_label("CA file")).to_be_hidden()
+    authentication.select_option(label="SSL")
+    expect(page.get_by_label("CA file")).to_be_visible()
+    page.get_by_label("Require authentication").uncheck()
+    expect(authentication).to_be_hidden()
+    expect(page.get_by_label("CA file")).to_be_hidden()
+    page.get_by_label("Connector name").fill("Hook")
+    page.get_by_label("Connector ID").fill("hook")
+    page.get_by_label("URL", exact=True).fill(ui.upstream.url("/hook"))
+    page.get_by_label("Key", exact=True).fill("X-Team")
+    page.get_by_label("Value", exact=True).fill("ops")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url("**/app/connectors/hook")
+    stored = ui.api("GET", "/api/actions/connector/hook").json()["config"]
+    assert stored["hasAuth"] is False and stored["headers"] == {"X-Team": "ops"}
+    assert "authType" not in stored or stored["authType"] is None
