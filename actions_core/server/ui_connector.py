@@ -10,7 +10,9 @@ keeps its stored value, a typed one replaces it.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -216,8 +218,6 @@ async def create_connector(
 
 
 def _new_id() -> str:
-    import uuid
-
     return str(uuid.uuid4())
 
 
@@ -441,57 +441,85 @@ async def _merged_secrets(
     return {**(resolved.secrets or {}), **typed}
 
 
-async def test_connector(
-    request: Request,
-    connector_id: str,
-    principal: Principal = PAGE_CALLER,
-    space: str = SPACE,
-) -> Response:
+@dataclass
+class _TestForm:
+    """A posted Test tab: the connector, its type, the sub-action, the params fields (with their
+    errors) and the params to run, None when the form has errors."""
+
+    connector: Any
+    info: ConnectorTypeInfo
+    sub_action: str | None
+    fields: list[FormField]
+    params: dict[str, Any] | None
+
+
+async def _read_test(
+    request: Request, principal: Principal, space: str, connector_id: str
+) -> _TestForm:
     state = server_state(request)
     form = await read_form(request)
     connector = await _get(request, state, principal, space, connector_id)
     ensure_allowed(principal, "execute")
     info = _type(state, connector.connector_type_id)
     sub_action = _sub_action(info, form.get("subAction") or None)
-    params_fields = _params_fields(info, sub_action)
-    values, ok = parse_fields(params_fields, form, "params")
-    result = None
+    fields = _params_fields(info, sub_action)
+    values, ok = parse_fields(fields, form, "params")
+    params: dict[str, Any] | None = None
     if ok:
-        params = (
-            values
-            if sub_action is None
-            else {
-                "subAction": sub_action,
-                "subActionParams": values,
-            }
-        )
-        audit = audit_request(request, principal, space)
-        outcome = await audited(
-            state,
-            "connector_execute",
-            audit,
-            connector_id,
-            _run,
-            state,
-            connector_id,
-            params,
-            space,
-            principal.event_user,
-        )
-        result = outcome
-    fields = _form_fields(info)
-    apply_values(fields, connector.config or {}, use_defaults=False)
+        params = values
+        if sub_action is not None:
+            params = {"subAction": sub_action, "subActionParams": values}
+    return _TestForm(connector, info, sub_action, fields, params)
+
+
+async def _execute(
+    request: Request, principal: Principal, space: str, connector_id: str, params: dict[str, Any]
+) -> Any:
+    """Run the connector as the API's ``_execute`` does: audited, recorded as the caller."""
+    state = server_state(request)
+    return await audited(
+        state,
+        "connector_execute",
+        audit_request(request, principal, space),
+        connector_id,
+        state.actions.execute,
+        connector_id,
+        params,
+        space_id=space,
+        source="http_request",
+        user=principal.event_user,
+    )
+
+
+async def test_connector(
+    request: Request,
+    connector_id: str,
+    principal: Principal = PAGE_CALLER,
+    space: str = SPACE,
+) -> Response:
+    """Run as a plain form post: the page again with the result (a stream read to its end)."""
+    test = await _read_test(request, principal, space, connector_id)
+    result = None
+    if test.params is not None:
+        outcome = await _execute(request, principal, space, connector_id, test.params)
+        if outcome is not None and outcome.ok and isinstance(outcome.data, Iterator):
+            text = await run_in_threadpool(_drain, outcome.data)
+            result = {"ok": True, "response": text, "streamed": True}
+        else:
+            result = _summary(outcome)
+    fields = _form_fields(test.info)
+    apply_values(fields, test.connector.config or {}, use_defaults=False)
     return _connector_view(
         request,
         space,
-        connector,
-        info,
+        test.connector,
+        test.info,
         fields,
-        params_fields,
-        sub_action,
+        test.fields,
+        test.sub_action,
         tab="test",
         result=result,
-        status_code=200 if ok else 400,
+        status_code=200 if test.params is not None else 400,
     )
 
 
@@ -503,37 +531,16 @@ async def test_connector_live(
 ) -> Response:
     """The Test tab's Run with JavaScript: a streaming result is passed on as it arrives
     (``X-Test-Result: stream``); any other result answers the Test tab's summary as JSON."""
-    state = server_state(request)
-    form = await read_form(request)
-    connector = await _get(request, state, principal, space, connector_id)
-    ensure_allowed(principal, "execute")
-    info = _type(state, connector.connector_type_id)
-    sub_action = _sub_action(info, form.get("subAction") or None)
-    params_fields = _params_fields(info, sub_action)
-    values, ok = parse_fields(params_fields, form, "params")
-    if not ok:
-        problems = [f"{f.label}: {' '.join(f.errors)}" for f in params_fields if f.errors]
+    test = await _read_test(request, principal, space, connector_id)
+    if test.params is None:
+        problems = [f"{f.label}: {' '.join(f.errors)}" for f in test.fields if f.errors]
         return JSONResponse({"ok": False, "message": "; ".join(problems)}, status_code=400)
-    params = values if sub_action is None else {"subAction": sub_action, "subActionParams": values}
-    audit = audit_request(request, principal, space)
-    result = await audited(
-        state,
-        "connector_execute",
-        audit,
-        connector_id,
-        state.actions.execute,
-        connector_id,
-        params,
-        space_id=space,
-        source="http_request",
-        user=principal.event_user,
-    )
+    result = await _execute(request, principal, space, connector_id, test.params)
     if result is not None and result.ok and isinstance(result.data, Iterator):
         streamed = EventStreamResponse(result.data)
         streamed.headers["X-Test-Result"] = "stream"
         return streamed
-    summary = _summary(result)
-    return JSONResponse(summary, headers={"X-Test-Result": "done"})
+    return JSONResponse(_summary(result), headers={"X-Test-Result": "done"})
 
 
 def _summary(result: Any) -> dict[str, Any]:
@@ -547,19 +554,6 @@ def _summary(result: Any) -> dict[str, Any]:
         "message": body.get("message") or "",
         "service_message": body.get("service_message") or "",
     }
-
-
-def _run(
-    state: ServerState, connector_id: str, params: dict[str, Any], space: str, user: str
-) -> dict[str, Any]:
-    """Execute and turn the result into what the Test tab shows (a stream is read to its end,
-    at most ``MAX_STREAM_BYTES``)."""
-    result = state.actions.execute(
-        connector_id, params, space_id=space, source="http_request", user=user
-    )
-    if result is not None and result.ok and isinstance(result.data, Iterator):
-        return {"ok": True, "response": _drain(result.data), "streamed": True}
-    return _summary(result)
 
 
 def _drain(stream: Iterator[Any]) -> str:

@@ -494,6 +494,22 @@ def test_without_javascript_choosing_a_provider_shows_its_fields_before_saving(
         page.get_by_role("button", name="Run").click()
         expect(page.get_by_text("Test was successful")).to_be_visible()
         expect(page.locator("#test-response")).to_contain_text(REPLY)
+
+        # a stream, read to its end by the server
+        ui.api(
+            "POST",
+            "/api/actions/connector/plain-stream",
+            json={
+                "name": "Plain stream",
+                "connector_type_id": ".upstream-stream",
+                "config": {"url": ui.scripted.url},
+            },
+        )
+        page.goto(ui.url + "/app/connectors/plain-stream?tab=test")
+        page.get_by_label("Path").fill("/stream?tag=ui-plain&chunks=3")
+        page.get_by_role("button", name="Run").click()
+        expect(page.get_by_text("Test was successful")).to_be_visible()
+        expect(page.locator("#test-response")).to_contain_text('data: {"n": 2}')
     finally:
         context.close()
 
