@@ -159,7 +159,7 @@ def test_the_openai_connector_flow(page: Any, ui: UI) -> None:
     from playwright.sync_api import expect
 
     sign_in(page, ui)
-    expect(page.get_by_role("cell", name="Preconfigured log")).to_be_visible()
+    expect(page.get_by_role("cell", name="Preconfigured log", exact=True)).to_be_visible()
     screenshot(page, "connectors")
 
     # create: the type picker, then the OpenAI form with provider Other
@@ -247,11 +247,11 @@ def test_the_openai_connector_flow(page: Any, ui: UI) -> None:
     screenshot(page, "delete-confirmation")
     page.get_by_role("button", name="Delete 1 connector").click()
     expect(page.get_by_role("status")).to_have_text("Deleted 1 connector")
-    expect(page.get_by_role("link", name="Local LLM (edited)")).to_have_count(0)
+    expect(page.get_by_role("link", name="Local LLM (edited)", exact=True)).to_have_count(0)
     assert ui.api("GET", "/api/actions/connector/local-llm").status_code == 404
 
     page.get_by_role("tab", name="Logs").click()
-    expect(page.get_by_role("cell", name="Local LLM (edited)").first).to_be_visible()
+    expect(page.get_by_role("cell", name="Local LLM (edited)", exact=True).first).to_be_visible()
     screenshot(page, "logs")
 
     # the page's writes were audited like the API's, as alice
@@ -332,11 +332,11 @@ def test_a_read_user_sees_no_write_controls(page: Any, ui: UI) -> None:
         },
     )
     sign_in(page, ui, BOB)
-    expect(page.get_by_role("link", name="Seen by readers")).to_be_visible()
+    expect(page.get_by_role("link", name="Seen by readers", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Create connector")).to_have_count(0)
     expect(page.get_by_role("link", name=re.compile("^Delete"))).to_have_count(0)
     expect(page.get_by_role("checkbox")).to_have_count(0)
-    page.get_by_role("link", name="Seen by readers").click()
+    page.get_by_role("link", name="Seen by readers", exact=True).click()
     expect(page.get_by_label("Desk URL")).to_be_disabled()
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
     screenshot(page, "read-only-connector")
@@ -548,6 +548,21 @@ def test_search_and_the_type_filter_narrow_the_list(page: Any, ui: UI) -> None:
     expect(page.get_by_role("cell", name="Ticket desk")).to_be_visible()
     page.get_by_role("link", name="Beta desk", exact=True).click()
     page.wait_for_url("**/s/filters/app/connectors/beta-desk")
+
+    # delete the selected rows (the preconfigured one cannot be selected)
+    page.goto(ui.url + "/s/filters/app/connectors")
+    expect(page.get_by_role("checkbox")).to_have_count(2)
+    bulk = page.locator("#bulk-delete")
+    expect(bulk).to_be_disabled()
+    page.get_by_role("checkbox", name="Select Alpha log").check()
+    page.get_by_role("checkbox", name="Select Beta desk").check()
+    expect(bulk).to_have_text("Delete 2")
+    bulk.click()
+    expect(page.get_by_role("heading", name="Delete 2 connectors?")).to_be_visible()
+    expect(page.get_by_role("listitem")).to_have_count(2)
+    page.get_by_role("button", name="Delete 2 connectors").click()
+    expect(page.get_by_role("status")).to_have_text("Deleted 2 connectors")
+    expect(rows).to_have_count(1)
 
 
 def test_an_empty_space_offers_to_create_a_connector(tmp_path: Path) -> None:

@@ -193,6 +193,20 @@
       });
     });
 
+    // "Delete {count}" for the selected rows
+    var bulk = document.getElementById("bulk-delete");
+    if (bulk) {
+      var boxes = document.querySelectorAll('#bulk input[name="ids"]');
+      var count = function () {
+        var n = 0;
+        boxes.forEach(function (box) { if (box.checked) n += 1; });
+        bulk.textContent = "Delete " + n;
+        bulk.disabled = n === 0;
+      };
+      boxes.forEach(function (box) { box.addEventListener("change", count); });
+      count();
+    }
+
     // the type picker's search filters as you type
     document.querySelectorAll("input[data-filter]").forEach(function (input) {
       input.addEventListener("input", function () {
