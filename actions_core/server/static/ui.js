@@ -202,6 +202,7 @@
         boxes.forEach(function (box) { if (box.checked) n += 1; });
         bulk.textContent = "Delete " + n;
         bulk.disabled = n === 0;
+        bulk.hidden = n === 0;
       };
       boxes.forEach(function (box) { box.addEventListener("change", count); });
       count();
