@@ -703,3 +703,28 @@ def test_the_webhook_form_shows_fields_as_its_choices_need_them(page: Any, ui: U
     stored = ui.api("GET", "/api/actions/connector/hook").json()["config"]
     assert stored["hasAuth"] is False and stored["headers"] == {"X-Team": "ops"}
     assert "authType" not in stored or stored["authType"] is None
+
+
+def test_the_name_and_id_are_checked_with_kibanas_messages(page: Any, ui: UI) -> None:
+    from playwright.sync_api import expect
+
+    ui.api(
+        "POST",
+        "/api/actions/connector/taken",
+        json={"name": "Taken", "connector_type_id": ".server-log"},
+    )
+    sign_in(page, ui)
+    page.goto(ui.url + "/app/connectors/_create?type=.server-log")
+    page.get_by_label("Connector ID").fill("Not Valid!")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_label("Connector name")).to_have_accessible_description("Name is required.")
+    expect(page.get_by_label("Connector ID")).to_have_accessible_description(
+        re.compile("must contain only lowercase letters, numbers, and hyphens")
+    )
+    page.get_by_label("Connector name").fill("Another")
+    page.get_by_label("Connector ID").fill("taken")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_label("Connector ID")).to_have_accessible_description(
+        re.compile("A connector is already using this ID.")
+    )
+    assert ui.api("GET", "/api/actions/connector/taken").json()["name"] == "Taken"
