@@ -312,8 +312,7 @@ def switched(fields: Sequence[FormField], form: Any) -> bool:
     changed = [
         f
         for f in controllers(fields)
-        if form.get(SHOWN + f.name, None) is not None
-        and form.get(SHOWN + f.name) != form.get(f.name)
+        if form.all(SHOWN + f.name) and form.all(SHOWN + f.name)[-1] != form.get(f.name)
     ]
     for controller in changed:
         for f in fields:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -110,15 +110,21 @@ async def page_caller(request: Request) -> Principal:
 PAGE_CALLER = Depends(page_caller)
 
 
-def _own_origin(request: Request) -> str:
+def _own_origins(request: Request) -> set[str]:
+    """This site as the request reached it, and as ``server.publicBaseUrl`` names it."""
     host = request.headers.get("host") or request.url.netloc
-    return f"{request.url.scheme}://{host}"
+    origins = {f"{request.url.scheme}://{host}"}
+    public = server_state(request).actions.settings.actions.server.publicBaseUrl
+    if public:
+        parts = urlsplit(public)
+        origins.add(f"{parts.scheme}://{parts.netloc}")
+    return origins
 
 
 def check_origin(request: Request) -> None:
     """Refuse a POST that a browser says comes from another site."""
     origin = request.headers.get("origin")
-    if origin is not None and origin != _own_origin(request):
+    if origin is not None and origin not in _own_origins(request):
         raise HttpError(403, CSRF_FAILED)
     if request.headers.get("sec-fetch-site") == "cross-site":
         raise HttpError(403, CSRF_FAILED)
