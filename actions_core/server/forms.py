@@ -43,6 +43,7 @@ __all__ = [
     "parse_fields",
     "switched",
     "visible",
+    "visible_in",
 ]
 
 JSON_MEDIA = "application/json"
@@ -78,6 +79,9 @@ class FormField:
     choices: list[Choice] = field(default_factory=list)
     when: tuple[str, tuple[str, ...]] | None = None  # (controlling property, its values)
     variant: int = 0
+    #: the part of the controlling property when it is not this field's own (secrets that
+    #: depend on a config value)
+    when_part: str | None = None
     secret: bool = False
     value: Any = None
     errors: list[str] = field(default_factory=list)
@@ -94,7 +98,7 @@ class FormField:
 
     @property
     def when_name(self) -> str:
-        return f"{self.part}.{self.when[0]}" if self.when else ""
+        return f"{self.when_part or self.part}.{self.when[0]}" if self.when else ""
 
     @property
     def when_values(self) -> str:
@@ -211,8 +215,8 @@ def _make(part: str, key: str, schema: Mapping[str, Any], required: bool) -> For
     return made
 
 
-def _condition(schema: Any) -> tuple[str, Any] | None:
-    """``{"properties": {"p": {"const": v}}}`` → ``("p", v)``."""
+def _condition(schema: Any) -> tuple[str, tuple[str, ...]] | None:
+    """``{"properties": {"p": {"const": v}}}`` → ``("p", (v,))``; an ``enum`` gives its values."""
     if not isinstance(schema, Mapping):
         return None
     props = schema.get("properties")
@@ -221,9 +225,9 @@ def _condition(schema: Any) -> tuple[str, Any] | None:
     ((name, rule),) = props.items()
     if isinstance(rule, Mapping):
         if "const" in rule:
-            return name, rule["const"]
-        if isinstance(rule.get("enum"), list) and len(rule["enum"]) == 1:
-            return name, rule["enum"][0]
+            return name, (_key(rule["const"]),)
+        if isinstance(rule.get("enum"), list) and rule["enum"]:
+            return name, tuple(_key(v) for v in rule["enum"])
     return None
 
 
@@ -248,41 +252,53 @@ def fields_for(schema: Mapping[str, Any] | None, part: str) -> list[FormField]:
         then = branch.get("then")
         if condition is None or not isinstance(then, Mapping):
             continue
-        controller, value = condition
+        controller, values = condition
+        # a property this part does not have: the connector's config (secrets that depend on it)
+        outer = "config" if controller not in properties and part != "config" else None
         then_required = set(then.get("required") or []) | required
         for key, prop in (then.get("properties") or {}).items():
             if key == controller or not isinstance(prop, Mapping):
                 continue
             if key in properties:  # a top-level field that applies only when the if holds
-                _restrict(fields, key, controller, _key(value))
+                _restrict(fields, key, controller, values, outer)
                 continue
             made = _make(part, key, prop, key in then_required)
             if made is None:
                 continue
-            _merge(fields, made, controller, _key(value))
+            made.when_part = outer
+            _merge(fields, made, controller, values)
     return fields
 
 
-def _restrict(fields: list[FormField], key: str, controller: str, value: str) -> None:
+def _restrict(
+    fields: list[FormField],
+    key: str,
+    controller: str,
+    values: tuple[str, ...],
+    outer: str | None,
+) -> None:
     for f in fields:
         if f.key != key:
             continue
         if f.when is None:
-            f.when = (controller, (value,))
-        elif f.when[0] == controller and value not in f.when[1]:
-            f.when = (controller, (*f.when[1], value))
+            f.when = (controller, values)
+            f.when_part = outer
+        elif f.when[0] == controller:
+            f.when = (controller, (*f.when[1], *(v for v in values if v not in f.when[1])))
 
 
-def _merge(fields: list[FormField], made: FormField, controller: str, value: str) -> None:
+def _merge(
+    fields: list[FormField], made: FormField, controller: str, values: tuple[str, ...]
+) -> None:
     """One field per distinct schema of a property: the same schema under several values of the
     controller is one field shown for all of them."""
     same_key = [f for f in fields if f.key == made.key and f.when and f.when[0] == controller]
     for existing in same_key:
         if existing.schema_text == made.schema_text:
             assert existing.when is not None
-            existing.when = (controller, (*existing.when[1], value))
+            existing.when = (controller, (*existing.when[1], *values))
             return
-    made.when = (controller, (value,))
+    made.when = (controller, values)
     made.variant = len(same_key)
     index = max((i for i, f in enumerate(fields) if f.key == made.key), default=None)
     if index is None:
@@ -292,17 +308,22 @@ def _merge(fields: list[FormField], made: FormField, controller: str, value: str
 
 
 def visible(f: FormField, values: Mapping[str, Any]) -> bool:
-    """Whether ``f`` applies to ``values`` (its part's values)."""
+    """Whether ``f`` applies to ``values`` (the values of its controller's part)."""
     if f.when is None:
         return True
     return _key(values.get(f.when[0])) in f.when[1]
 
 
+def visible_in(f: FormField, parts: Mapping[str, Mapping[str, Any]]) -> bool:
+    """:func:`visible` with the values of every part (``{"config": {...}, "secrets": {...}}``)."""
+    return visible(f, parts.get(f.when_part or f.part) or {})
+
+
 def controllers(fields: Iterable[FormField]) -> list[FormField]:
-    """The unconditional fields other fields depend on (``apiProvider``)."""
+    """The fields other fields depend on (``apiProvider``, ``verificationMode``)."""
     fields = list(fields)
-    names = {(f.part, f.when[0]) for f in fields if f.when}
-    return [f for f in fields if f.when is None and (f.part, f.key) in names]
+    names = {(f.when_part or f.part, f.when[0]) for f in fields if f.when}
+    return [f for f in fields if (f.part, f.key) in names and f.variant == 0]
 
 
 def switched(fields: Sequence[FormField], form: Any) -> bool:
@@ -316,7 +337,7 @@ def switched(fields: Sequence[FormField], form: Any) -> bool:
     ]
     for controller in changed:
         for f in fields:
-            if f.when and f.part == controller.part and f.when[0] == controller.key:
+            if f.when and (f.when_part or f.part, f.when[0]) == (controller.part, controller.key):
                 f.value = None if f.secret else f.default
     if changed:
         for f in fields:
@@ -340,14 +361,6 @@ def apply_values(
                 f.value = f.choices[0].value
 
 
-def _controller_values(fields: Sequence[FormField], form: Any, part: str) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for f in fields:
-        if f.part == part and f.when is None and f.widget in ("select", "checkbox", "text"):
-            values[f.key] = form.get(f.name)
-    return values
-
-
 def parse_fields(
     fields: Sequence[FormField], form: Any, part: str, *, keep_secrets: bool = False
 ) -> tuple[dict[str, Any], bool]:
@@ -356,12 +369,11 @@ def parse_fields(
 
     ``form`` has ``get(name)`` (last value) and ``all(name)``. With ``keep_secrets`` (editing),
     an empty secret field is not an error: the stored value stays."""
-    raw_controllers = _controller_values(fields, form, part)
     values: dict[str, Any] = {}
     ok = True
     for f in fields:
-        if f.part != part or not visible(f, raw_controllers):
-            continue
+        if f.part != part or (f.when is not None and form.get(f.when_name) not in f.when[1]):
+            continue  # a field of another choice (JavaScript disables those; we ignore them)
         try:
             value = _parse_one(f, form, keep_secrets and f.part == "secrets")
         except ValueError as err:

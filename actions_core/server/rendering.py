@@ -16,7 +16,7 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from actions_core.server.forms import SHOWN, controllers, visible
+from actions_core.server.forms import SHOWN, controllers, visible_in
 
 __all__ = ["CSP", "STATIC", "add_page", "prefix", "render", "router"]
 
@@ -40,7 +40,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["STATIC"] = STATIC
-    env.globals["is_visible"] = visible
+    env.globals["is_visible"] = visible_in
     env.globals["controllers"] = controllers
     env.globals["SHOWN"] = SHOWN
     env.filters["q"] = lambda value: quote(str(value), safe="")

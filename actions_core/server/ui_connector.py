@@ -34,6 +34,7 @@ from actions_core.server.forms import (
     map_problems,
     parse_fields,
     switched,
+    visible_in,
 )
 from actions_core.server.rendering import add_page, prefix, render
 from actions_core.server.routes_connectors import start_write
@@ -130,10 +131,17 @@ def _create_form(
 
 
 def _values_of(fields: list[FormField]) -> dict[str, dict[str, Any]]:
+    """Each part's shown values, which decide the fields that apply (a controller may itself
+    be conditional: the OpenAI verification mode, only for Other)."""
     values: dict[str, dict[str, Any]] = {"config": {}, "secrets": {}, "params": {}}
     for f in fields:
         if f.when is None and f.value is not None:
             values.setdefault(f.part, {})[f.key] = f.value
+    for f in fields:
+        part = values.setdefault(f.part, {})
+        shown = f.when is not None and f.value is not None and f.key not in part
+        if shown and visible_in(f, values):
+            part[f.key] = f.value
     return values
 
 

@@ -115,7 +115,8 @@ CONFIG_SCHEMA: dict[str, Any] = {
                         {"const": "certificate", "title": "Certificate only"},
                         {"const": "none", "title": "None"},
                     ],
-                    "description": "How the PKI connection verifies the server.",
+                    "description": "PKI authentication: choose how the server is verified "
+                    "to enter a client certificate, private key and CA.",
                 },
                 "enableNativeFunctionCalling": {
                     "type": "boolean",
@@ -150,6 +151,17 @@ SECRETS_SCHEMA: dict[str, Any] = {
         "caData": {**_PEM_DATA, "title": "CA certificate", "description": "base64 of a PEM file"},
     },
     "additionalProperties": False,
+    # A form annotation, no rule: secrets never have verificationMode, so this if never holds
+    # for them; the form reads it as "shown when the config's verificationMode is set" (PKI).
+    "allOf": [
+        {
+            "if": {
+                "properties": {"verificationMode": {"enum": ["full", "certificate", "none"]}},
+                "required": ["verificationMode"],
+            },
+            "then": {"properties": {"certificateData": {}, "privateKeyData": {}, "caData": {}}},
+        }
+    ],
 }
 
 _TELEMETRY = {

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from actions_core_plugins.openai.schemas import CONFIG_SCHEMA, SECRETS_SCHEMA
 
-from actions_core.server.forms import fields_for, map_problems, parse_fields, visible
+from actions_core.server.forms import (
+    controllers,
+    fields_for,
+    map_problems,
+    parse_fields,
+    visible,
+    visible_in,
+)
 
 
 class Posted:
@@ -160,3 +167,22 @@ def test_a_then_can_make_a_top_level_field_conditional() -> None:
     assert fields["ca"].when == ("authType", ("webhook-authentication-ssl",))
     assert fields["ca"].widget == "textarea"
     assert fields["method"].text == "" and fields["method"].default == "post"
+
+
+def test_secrets_can_depend_on_a_config_value() -> None:
+    """The PKI secrets of ``.gen-ai`` are shown once the config's verification mode is set:
+    a condition on a property the secrets do not have refers to the config."""
+    fields = fields_for(CONFIG_SCHEMA, "config") + fields_for(SECRETS_SCHEMA, "secrets")
+    certificate = next(f for f in fields if f.key == "certificateData")
+    assert certificate.when_name == "config.verificationMode"
+    other = {"apiProvider": "Other"}
+    assert not visible_in(certificate, {"config": other})
+    assert visible_in(certificate, {"config": {**other, "verificationMode": "full"}})
+    posted = Posted(("config.verificationMode", "none"), ("secrets.certificateData", "Y2VydA=="))
+    assert parse_fields(fields, posted, "secrets") == ({"certificateData": "Y2VydA=="}, True)
+    ignored = Posted(("secrets.certificateData", "Y2VydA=="))  # PKI not chosen
+    assert parse_fields(fields, ignored, "secrets") == ({}, True)
+    assert [c.name for c in controllers(fields)] == [
+        "config.apiProvider",
+        "config.verificationMode",
+    ]

@@ -173,8 +173,17 @@ def test_the_openai_connector_flow(page: Any, ui: UI) -> None:
     expect(shown(page.get_by_label("URL", exact=True))).to_have_value(
         "https://api.openai.com/v1/chat/completions"
     )
+    expect(page.get_by_label("PKI certificate")).to_be_hidden()
     provider.select_option(label="Other (OpenAI Compatible Service)")
     expect(shown(page.get_by_label("URL", exact=True))).to_have_value("")
+    # PKI: choosing a verification mode reveals the certificate, key and CA
+    expect(page.get_by_label("PKI certificate")).to_be_hidden()
+    verification = page.get_by_label("SSL verification mode")
+    verification.select_option("full")
+    for label in ("PKI certificate", "PKI private key", "CA certificate"):
+        expect(page.get_by_label(label)).to_be_visible()
+    verification.select_option("")
+    expect(page.get_by_label("PKI certificate")).to_be_hidden()
     page.get_by_label("Connector name").fill("Local LLM")
     page.get_by_label("Connector ID").fill("local-llm")
     shown(page.get_by_label("URL", exact=True)).fill("not a url")

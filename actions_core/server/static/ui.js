@@ -113,13 +113,11 @@
     document.querySelectorAll("form").forEach(function (form) {
       if (!form.querySelector("[data-when]")) return;
       applyConditions(form);
-      form.addEventListener("change", function (event) {
+      form.addEventListener("change", function () {
         applyConditions(form);
-        // the page now shows the fields of the new value: say so to the server
+        // the page now shows the fields of the new values: say so to the server
         form.querySelectorAll("[data-shown-for]").forEach(function (shown) {
-          if (shown.getAttribute("data-shown-for") === event.target.name) {
-            shown.value = controllerValue(form, event.target.name);
-          }
+          shown.value = controllerValue(form, shown.getAttribute("data-shown-for")) || "";
         });
       });
     });
