@@ -258,6 +258,9 @@ class EventLog:
     ) -> UsageReport:
         """Token usage of ``execute`` records, summed per interval, per model and per user.
 
+        Every execution is counted; tokens are summed over those that reported them (models
+        list only those).
+
         ``space_id`` and ``user`` narrow the records like ``connector_id`` does.
         """
         self.flush()

@@ -156,6 +156,8 @@ class ServerSettings(_Strict):
     maxPayload: ByteSize = 1024 * 1024
     #: Basic-auth users (name → role and password); API keys need no configuration.
     users: dict[str, ServerUser] = Field(default_factory=dict)
+    # --- browser UI (issue 10): how long a sign-in session lasts (e.g. "8h", "30m") ---
+    sessionLifetime: Duration = 8 * 3600.0
 
 
 #: Kibana settings that are accepted for compatibility but have no effect here.

@@ -70,17 +70,21 @@ def test_usage_filters_by_connector_and_time(log):
     assert log.usage().totals.total_tokens == 77
 
 
-def test_executions_without_usage_are_not_counted(log):
-    log.record(
-        action="execute",
-        execution_id="x",
-        connector_id="c1",
-        action_type_id=".server-log",
-        space_id="default",
-        is_preconfigured=False,
-    )
-    assert log.usage().buckets == []
-    assert len(log.recent()) == 1
+def test_executions_without_usage_are_counted_with_no_tokens(log):
+    for n in range(3):
+        log.record(
+            action="execute",
+            execution_id=f"x{n}",
+            connector_id="c1",
+            action_type_id=".server-log",
+            space_id="default",
+            is_preconfigured=False,
+        )
+    report = log.usage()
+    assert report.totals.executions == 3
+    assert report.totals.total_tokens == 0
+    assert report.models == []
+    assert len(log.recent()) == 3
 
 
 def test_recent_is_newest_first_and_limited(log):

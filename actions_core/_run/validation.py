@@ -268,11 +268,26 @@ def _describe(error: JsonSchemaError, secret: bool) -> list[tuple[str, str]]:
         return [(_join(path), f"Value must be equal to or greater than [{error.validator_value}].")]
     if kind == "maximum":
         return [(_join(path), f"Value must be equal to or lower than [{error.validator_value}].")]
+    if kind == "oneOf" and _labelled_choices(error.validator_value):
+        # issue 10: a oneOf of {const, title} is a form's labelled choices; word it as an enum
+        options = error.validator_value if isinstance(error.validator_value, list) else []
+        allowed = ", ".join(str(option["const"]) for option in options)
+        got = "" if secret else f" but got [{instance}]"
+        return [(_join(path), f"expected one of [{allowed}]{got}")]
     if kind in ("oneOf", "anyOf") and error.context:
         branch = _closest_branch(error.context)
         if branch:
             return _problems(branch, secret)
     return [(_join(path), _without_value(error) if secret else error.message)]
+
+
+def _labelled_choices(options: Any) -> bool:
+    """``[{"const": v, "title": ...}, ...]``: choices, not alternatives to explain."""
+    return (
+        isinstance(options, list)
+        and bool(options)
+        and all(isinstance(o, Mapping) and set(o) == {"const", "title"} for o in options)
+    )
 
 
 def _without_value(error: JsonSchemaError) -> str:

@@ -69,9 +69,13 @@ class EventRows:
         space_id: str | None,
         user: str | None,
     ) -> UsageRows:
-        """Token sums of ``execute`` records that report usage, narrowed by the filters given."""
+        """Executions and token sums of ``execute`` records, narrowed by the filters given.
+
+        Every execution counts (a server-log run too); token sums skip rows without tokens, and
+        the per-model groups hold only runs that reported tokens (a run without usage has no
+        model to speak of)."""
         bucket = table.c.timestamp_ms // interval_ms
-        conditions = [table.c.action == "execute", table.c.total_tokens.is_not(None)]
+        conditions = [table.c.action == "execute"]
         if connector_id is not None:
             conditions.append(table.c.connector_id == connector_id)
         if space_id is not None:
@@ -97,7 +101,9 @@ class EventRows:
             .order_by(bucket)
         )
         models_query = (
-            sa.select(table.c.model.label("key"), *sums).where(*conditions).group_by(table.c.model)
+            sa.select(table.c.model.label("key"), *sums)
+            .where(*conditions, table.c.total_tokens.is_not(None))
+            .group_by(table.c.model)
         )
         users_query = (
             sa.select(table.c.user.label("key"), *sums).where(*conditions).group_by(table.c.user)

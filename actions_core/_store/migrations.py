@@ -85,8 +85,28 @@ def m002_api_keys(conn: sa.Connection) -> None:
     meta.create_all(conn)
 
 
+def m003_sessions(conn: sa.Connection) -> None:
+    """Sign-in sessions of the browser UI (the code's table: ``actions_core.server.sessions``);
+    only a SHA-256 hash of each session id is stored."""
+    meta = sa.MetaData()
+    sessions = sa.Table(
+        "sessions",
+        meta,
+        sa.Column("id_hash", sa.String(64), primary_key=True),
+        sa.Column("user_name", sa.Text, nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("api_key_id", sa.String(64), nullable=True),
+        sa.Column("csrf_token", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.String(40), nullable=False),
+        sa.Column("expires_ms", sa.BigInteger, nullable=False),
+    )
+    sa.Index("ix_sessions_expires", sessions.c.expires_ms)
+    meta.create_all(conn)
+
+
 #: Append new migrations at the end; never edit or reorder a released one.
-MIGRATIONS: list[Migration] = [m001_connectors_and_events, m002_api_keys]
+MIGRATIONS: list[Migration] = [m001_connectors_and_events, m002_api_keys, m003_sessions]
 
 
 def migrate(engine: sa.Engine) -> list[int]:

@@ -1,5 +1,6 @@
 """The Kibana-compatible HTTP service: connector API, streaming execute, spaces, API keys,
-audit log and the token usage dashboard. ``actions serve`` runs it on uvicorn."""
+audit log, the connectors UI in the browser (sign-in sessions, forms generated from the types'
+schemas) and the token usage dashboard. ``actions serve`` runs it on uvicorn."""
 
 from actions_core.server.apikeys import ApiKey, ApiKeyStore, NewApiKey
 from actions_core.server.app import OPENAPI_URL, build_openapi, create_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
 from actions_core import __version__
@@ -18,9 +18,16 @@ from actions_core.server.dashboard import usage_page_urls
 from actions_core.server.deps import CALLER, ServerState
 from actions_core.server.errors import install_error_handlers
 from actions_core.server.openapi import COMPONENTS, SECURITY, json_content, ref
+from actions_core.server.rendering import router as static_router
 from actions_core.server.routes_connectors import router as connectors_router
 from actions_core.server.routes_execute import router as execute_router
+from actions_core.server.sessions import SessionStore
+from actions_core.server.throttle import LoginThrottle
+from actions_core.server.ui_connector import router as ui_connector_router
+from actions_core.server.ui_list import router as ui_list_router
 from actions_core.server.usage import router as usage_router
+from actions_core.server.webauth import LoginRequired, login_redirect
+from actions_core.server.webauth import router as webauth_router
 
 __all__ = ["OPENAPI_URL", "create_app"]
 
@@ -49,6 +56,8 @@ def create_app(
         auth=Authenticator(keys, server.users),
         audit=audit or AuditLog(Path(actions.data_dir) / AUDIT_FILE),
         max_payload=max_payload or server.maxPayload,
+        sessions=SessionStore(actions.engine, server.sessionLifetime),
+        throttle=LoginThrottle(),
     )
     app = FastAPI(
         title="actions-core",
@@ -63,13 +72,23 @@ def create_app(
     )
     app.state.server = state
     install_error_handlers(app)
+    app.add_exception_handler(LoginRequired, _to_login)
     app.include_router(_status_router())
     app.include_router(connectors_router)
     app.include_router(execute_router)
     app.include_router(usage_router)
-    app.include_router(dashboard_router)
+    app.include_router(webauth_router)
+    app.include_router(static_router)
+    app.include_router(ui_list_router)
+    app.include_router(dashboard_router)  # before the connector page: …/{id}/usage
+    app.include_router(ui_connector_router)
     app.include_router(_openapi_router(app))
     return app
+
+
+async def _to_login(request: Request, err: Exception) -> Response:
+    assert isinstance(err, LoginRequired)
+    return login_redirect(err.next_url)
 
 
 def _status_router() -> APIRouter:

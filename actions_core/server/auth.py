@@ -92,6 +92,18 @@ class Authenticator:
             raise HttpError(401, REJECTED, CHALLENGE)
         return principal
 
+    def user_role(self, name: str) -> str | None:
+        """The configured role of user ``name``, None when there is no such user (any more)."""
+        user = self._users.get(name)
+        return user.role if user is not None else None
+
+    def password(self, name: str, password: str) -> Principal | None:
+        """The login form's check: a configured user, or an API key (id as name, key as
+        password); None when either part is wrong (the caller must not say which)."""
+        if not name or not password:
+            return None
+        return self._basic_user(name, password)
+
     def _api_key(self, key_id: str, secret: str) -> Principal | None:
         key = self._keys.verify(key_id, secret)
         if key is None:

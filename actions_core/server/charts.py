@@ -25,6 +25,11 @@ def _fmt(value: int) -> str:
     return f"{value:,}"
 
 
+def _text_width(text: str, size: int = 12) -> float:
+    """A generous estimate of a tick label's width in SVG units."""
+    return len(text) * size * 0.62
+
+
 def _nice_step(value: float) -> int:
     if value <= 1:
         return 1
@@ -111,9 +116,12 @@ def stacked_columns(
             parts.append(_bar(x, y, bar_w, h, s, category, value))
         if i % label_every == 0:
             cx = left + slot * i + slot / 2
+            anchor = "middle"
+            if cx + _text_width(category) / 2 > width - 2:  # keep the last label inside
+                cx, anchor = width - 2, "end"
             parts.append(
                 f'<text x="{cx:.1f}" y="{top + plot_h + 18}" class="tick" '
-                f'text-anchor="middle">{escape(category)}</text>'
+                f'text-anchor="{anchor}">{escape(category)}</text>'
             )
     parts.append(
         f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '

@@ -1,7 +1,8 @@
-"""The token usage dashboard: ``/app/connectors`` (an index) and one page per connector.
+"""The token usage dashboard of a connector: ``/app/connectors/{id}/usage``.
 
-Plain HTML with server-rendered SVG charts (:mod:`.charts`): no JavaScript at all, and a
-Content-Security-Policy that forbids it. The range form is an ordinary GET form.
+Plain HTML with server-rendered SVG charts (:mod:`.charts`) in the UI's layout: it needs no
+JavaScript (the range form is an ordinary GET form), and the Content-Security-Policy allows no
+inline script.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from starlette.concurrency import run_in_threadpool
 
 from actions_core.server.auth import Principal
 from actions_core.server.charts import Series, stacked_columns, stacked_rows
-from actions_core.server.deps import CALLER, SPACE, server_state
+from actions_core.server.deps import SPACE, server_state
+from actions_core.server.errors import HttpError
 from actions_core.server.openapi import responses
+from actions_core.server.rendering import render
 from actions_core.server.routing import add_route
 from actions_core.server.usage import parse_usage_query, usage_report
+from actions_core.server.webauth import PAGE_CALLER
 
 __all__ = ["router", "usage_page_urls"]
 
@@ -30,31 +34,12 @@ SERIES = (
     Series("prompt_tokens", "Prompt", "#4C78A8"),
     Series("completion_tokens", "Completion", "#F58518"),
 )
-CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 RANGES = (
     ("Last 24 hours", "now-24h", "hour"),
     ("Last 7 days", "now-7d", "day"),
     ("Last 30 days", "now-30d", "day"),
     ("Last 12 weeks", "now-12w", "week"),
 )
-STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d1e24;
-background:#f7f8fc}header{background:#1d1e24;color:#fff;padding:12px 24px}
-header a{color:#fff;text-decoration:none}main{padding:16px 24px;max-width:1100px}
-h1{font-size:1.5rem;margin:.2em 0}h2{font-size:1.1rem;margin:1.4em 0 .4em}
-.meta{color:#555}.card{background:#fff;border:1px solid #d3dae6;border-radius:6px;padding:12px;
-margin:12px 0}dl.totals{display:flex;flex-wrap:wrap;gap:12px;margin:0}
-dl.totals div{background:#fff;border:1px solid #d3dae6;border-radius:6px;padding:8px 14px;
-min-width:130px}dt{color:#555;font-size:.85rem}dd{margin:0;font-size:1.4rem;font-weight:600}
-table{border-collapse:collapse;background:#fff}th,td{border:1px solid #d3dae6;padding:4px 10px;
-text-align:right}th:first-child,td:first-child{text-align:left}form{display:flex;gap:8px;
-align-items:end;flex-wrap:wrap}label{display:flex;flex-direction:column;font-size:.85rem}
-.grid{stroke:#e3e8f2}.axis{stroke:#69707d}.tick,.legend{font-size:12px;fill:#343741}
-.empty{font-size:14px;fill:#69707d}nav a{margin-right:12px}
-"""
 
 
 def _prefix(space: str) -> str:
@@ -75,15 +60,9 @@ def usage_page_urls(base_url: str) -> Callable[[str, str], str]:
     return url
 
 
-def _page(title: str, space: str, body: str) -> HTMLResponse:
-    html = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-        f'<header><a href="{_prefix(space)}/app/connectors">actions-core</a> · '
-        f"space <b>{escape(space)}</b></header><main>{body}</main></body></html>"
-    )
-    return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store"})
+def _page(request: Request, title: str, space: str, body: str) -> HTMLResponse:
+    """The shared layout (header, Log out) around the dashboard's HTML; its own stylesheet."""
+    return render(request, "usage.html", title=title, space=space, body=body)
 
 
 def _n(value: int) -> str:
@@ -131,6 +110,10 @@ def _table(table_id: str, first: str, rows: list[tuple[str, dict[str, int]]]) ->
     return f'<table id="{table_id}">{head}{body or empty}</table>'
 
 
+def _problem(problem: str | None) -> str:
+    return f'<p class="problem" role="alert">{escape(problem)}</p>' if problem else ""
+
+
 def _form(report: dict[str, Any], base: str, raw: dict[str, str]) -> str:
     links = " ".join(
         f'<a href="{base}?{escape(urlencode({"from": start, "interval": interval}))}">{label}</a>'
@@ -148,7 +131,13 @@ def _form(report: dict[str, Any], base: str, raw: dict[str, str]) -> str:
     return f"<nav>{links}</nav>{form}"
 
 
-def render_usage_page(report: dict[str, Any], space: str, raw: dict[str, str]) -> HTMLResponse:
+def render_usage_page(
+    request: Request,
+    report: dict[str, Any],
+    space: str,
+    raw: dict[str, str],
+    problem: str | None = None,
+) -> HTMLResponse:
     seconds = report["interval_seconds"]
     buckets = report["buckets"]
     categories = [_label(b["start"], seconds) for b in buckets]
@@ -171,11 +160,13 @@ def render_usage_page(report: dict[str, Any], space: str, raw: dict[str, str]) -
     api = f"{_prefix(space)}/api/actions/connector/{quote(report['connector_id'])}/_usage"
     query = urlencode({k: v for k, v in raw.items() if v})
     body = (
+        f'<p><a href="{_prefix(space)}/app/connectors/{quote(report["connector_id"])}">'
+        f"← {escape(report['connector_name'])}</a></p>"
         f"<h1>Token usage · {escape(report['connector_name'])}</h1>"
         f'<p class="meta">{escape(report["connector_type_id"])} · id '
         f"<code>{escape(report['connector_id'])}</code> · {_when(report['from'])} to "
         f"{_when(report['to'])} (UTC), per {escape(report['interval'])}</p>"
-        f'<div class="card">{_form(report, base, raw)}</div>'
+        f'<div class="card">{_form(report, base, raw)}{_problem(problem)}</div>'
         f"{_totals(report['totals'])}"
         f'<h2>Tokens over time</h2><div class="card">{over_time}</div>'
         f'<h2>Tokens per API key</h2><div class="card">{per_key}</div>'
@@ -185,7 +176,7 @@ def render_usage_page(report: dict[str, Any], space: str, raw: dict[str, str]) -
         + _table("per-api-key", "API key / user", [(k["name"], k) for k in keys])
         + f'<p><a href="{api}{"?" + escape(query) if query else ""}">This data as JSON</a></p>'
     )
-    return _page(f"Token usage · {report['connector_name']}", space, body)
+    return _page(request, f"Token usage · {report['connector_name']}", space, body)
 
 
 async def usage_page(
@@ -194,70 +185,30 @@ async def usage_page(
     start: str | None = Query(None, alias="from"),
     end: str | None = Query(None, alias="to"),
     interval: str | None = Query(None),
-    principal: Principal = CALLER,
+    principal: Principal = PAGE_CALLER,
     space: str = SPACE,
 ) -> HTMLResponse:
     state = server_state(request)
-    query = parse_usage_query(start, end, interval)
+    problem = None
+    try:
+        query = parse_usage_query(start, end, interval)
+    except HttpError as err:  # a typo in the form: the page again, with the message
+        problem = err.message
+        query = parse_usage_query(None, None, None)
     report = await run_in_threadpool(
         usage_report, state.actions, state.keys, connector_id, space, query
     )
     raw = {"from": start or "", "to": end or "", "interval": interval or ""}
-    return render_usage_page(report, space, raw)
-
-
-async def connectors_page(
-    request: Request,
-    principal: Principal = CALLER,
-    space: str = SPACE,
-) -> HTMLResponse:
-    state = server_state(request)
-
-    def rows() -> list[tuple[Any, int]]:
-        found = state.actions.connectors.list(space_id=space)
-        query = parse_usage_query(None, None, "week")
-        out = []
-        for connector in found:
-            report = state.actions.events.usage(
-                connector_id=connector.id,
-                space_id=space,
-                start=query.start,
-                end=query.end,
-                interval_seconds=query.interval_seconds,
-            )
-            out.append((connector, report.totals.total_tokens))
-        return out
-
-    prefix = _prefix(space)
-    lines = "".join(
-        f'<tr><td><a href="{prefix}/app/connectors/{quote(c.id)}/usage">{escape(c.name)}</a></td>'
-        f"<td>{escape(c.connector_type_id)}</td><td><code>{escape(c.id)}</code></td>"
-        f"<td>{'yes' if c.is_preconfigured else 'no'}</td><td>{_n(total)}</td></tr>"
-        for c, total in await run_in_threadpool(rows)
-    )
-    empty = '<tr><td colspan="5">No connectors in this space yet.</td></tr>'
-    body = (
-        '<h1>Connectors</h1><p class="meta">Open a connector for its token usage.</p>'
-        '<table id="connectors"><tr><th>Name</th><th>Type</th><th>ID</th>'
-        f"<th>Preconfigured</th><th>Tokens (30 days)</th></tr>{lines or empty}</table>"
-    )
-    return _page("Connectors", space, body)
+    page = render_usage_page(request, report, space, raw, problem)
+    if problem:
+        page.status_code = 400
+    return page
 
 
 _HTML = {"content": {"text/html": {"schema": {"type": "string"}}}}
 _page_responses = responses(200, None, 400, 404, description="An HTML page.")
 _page_responses[200].update(_HTML)
-add_route(
-    router,
-    "GET",
-    "/app/connectors",
-    connectors_page,
-    operation_id="connectorsPage",
-    summary="The connectors of the space, each linking to its token usage page (HTML).",
-    responses=_page_responses,
-    tags=("usage",),
-    response_class=HTMLResponse,
-)
+_page_responses[400]["content"].update(_HTML["content"])  # the page again, with the problem
 add_route(
     router,
     "GET",

@@ -16,6 +16,8 @@ from actions_core.server.apikeys import ApiKeyStore
 from actions_core.server.audit import AuditLog, AuditRequest
 from actions_core.server.auth import Authenticator, Principal
 from actions_core.server.errors import HttpError
+from actions_core.server.sessions import SessionStore
+from actions_core.server.throttle import LoginThrottle
 
 __all__ = [
     "CALLER",
@@ -40,6 +42,9 @@ class ServerState:
     auth: Authenticator
     audit: AuditLog
     max_payload: int
+    #: the browser UI's sign-in sessions and failed-login throttle (see ``webauth``)
+    sessions: SessionStore | None = None
+    throttle: LoginThrottle | None = None
 
 
 def server_state(request: Request) -> ServerState:

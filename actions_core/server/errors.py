@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from actions_core.errors import ActionsError
@@ -68,28 +68,43 @@ def validation_message(err: RequestValidationError) -> str:
     return "; ".join(problems) or "invalid request"
 
 
+def _answer(
+    request: Request, status_code: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """Kibana's JSON error body, or for a browser asking for a page an HTML error page."""
+    from actions_core.server import webauth  # the pages import this module
+
+    if webauth.wants_html(request):
+        return webauth.error_page(request, status_code, message)
+    return error_response(status_code, message, headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HttpError)
-    async def _http_error(request: Request, err: HttpError) -> JSONResponse:
-        return error_response(err.status_code, err.message, err.headers)
+    async def _http_error(request: Request, err: HttpError) -> Response:
+        return _answer(request, err.status_code, err.message, err.headers)
 
     @app.exception_handler(ActionsError)
-    async def _actions_error(request: Request, err: ActionsError) -> JSONResponse:
+    async def _actions_error(request: Request, err: ActionsError) -> Response:
         if err.status_code >= 500:
             _log.error("%s %s failed: %s", request.method, request.url.path, err.message)
-            return error_response(500, INTERNAL_ERROR)
+            return _answer(request, 500, INTERNAL_ERROR)
+        from actions_core.server import webauth
+
+        if webauth.wants_html(request):
+            return webauth.error_page(request, err.status_code, err.message)
         return JSONResponse(err.to_body(), err.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(request: Request, err: RequestValidationError) -> JSONResponse:
-        return error_response(400, validation_message(err))
+    async def _invalid_request(request: Request, err: RequestValidationError) -> Response:
+        return _answer(request, 400, validation_message(err))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _starlette(request: Request, err: StarletteHTTPException) -> JSONResponse:
+    async def _starlette(request: Request, err: StarletteHTTPException) -> Response:
         detail = err.detail if isinstance(err.detail, str) else _phrase(err.status_code)
-        return error_response(err.status_code, detail, getattr(err, "headers", None))
+        return _answer(request, err.status_code, detail, getattr(err, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, err: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, err: Exception) -> Response:
         _log.exception("%s %s failed", request.method, request.url.path)
-        return error_response(500, INTERNAL_ERROR)
+        return _answer(request, 500, INTERNAL_ERROR)

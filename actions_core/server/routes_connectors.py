@@ -28,14 +28,14 @@ from actions_core.server.errors import HttpError
 from actions_core.server.openapi import json_body, ref, responses
 from actions_core.server.routing import add_route
 
-__all__ = ["router"]
+__all__ = ["router", "start_write"]
 
 router = APIRouter()
 CONNECTOR = ref("Connector")
 CONNECTOR_ID = Path(alias="connectorId", description="An identifier for the connector.")
 
 
-def _start_write(
+def start_write(
     state: ServerState,
     principal: Principal,
     audit: AuditRequest,
@@ -62,7 +62,7 @@ async def _create(
     audit = audit_request(request, principal, space)
     body = validate_create_body(await read_json(request, state.max_payload))
     new_id = connector_id if connector_id is not None else str(uuid.uuid4())
-    action = _start_write(state, principal, audit, "create", new_id, body["connector_type_id"])
+    action = start_write(state, principal, audit, "create", new_id, body["connector_type_id"])
     connector = await audited(
         state,
         action,
@@ -142,7 +142,7 @@ async def update_connector(
     state = server_state(request)
     audit = audit_request(request, principal, space)
     body = validate_update_body(await read_json(request, state.max_payload))
-    action = _start_write(state, principal, audit, "update", connector_id)
+    action = start_write(state, principal, audit, "update", connector_id)
     connector = await audited(
         state,
         action,
@@ -166,7 +166,7 @@ async def delete_connector(
 ) -> Response:
     state = server_state(request)
     audit = audit_request(request, principal, space)
-    action = _start_write(state, principal, audit, "delete", connector_id)
+    action = start_write(state, principal, audit, "delete", connector_id)
     await audited(
         state,
         action,

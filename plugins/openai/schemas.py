@@ -5,9 +5,10 @@ Schemas are data: ``Actions.types()`` and the HTTP API serve them so a UI can bu
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from .constants import AZURE, DEFAULT_MODEL, OPENAI, OTHER, PROVIDERS
+from .constants import AZURE, DEFAULT_MODEL, OPENAI, OPENAI_CHAT_URL, OTHER, PROVIDERS
 
 __all__ = [
     "CONFIG_SCHEMA",
@@ -22,21 +23,41 @@ __all__ = [
 _STRING = {"type": "string"}
 # Numbers, or numeric strings that the config validator turns into numbers (as zod's coerce).
 _NUMBERISH = {"type": ["number", "string"]}
-_HEADERS = {"type": "object", "additionalProperties": _STRING}
+_HEADERS = {
+    "type": "object",
+    "additionalProperties": _STRING,
+    "title": "Headers",
+    "description": "Extra HTTP headers sent with every request.",
+}
+_MODEL = {
+    "type": "string",
+    "title": "Default model",
+    "description": "If a request does not include a model, it uses the default.",
+}
+_AZURE_TEMPLATE = (
+    "https://{your-resource-name}.openai.azure.com/openai/deployments/{deployment-id}"
+    "/chat/completions?api-version={api-version}"
+)
 
 
-def _provider(provider: str, extra: dict[str, Any], required: tuple[str, ...] = ()):
+def _provider(
+    provider: str, url: dict[str, Any], extra: dict[str, Any], required: tuple[str, ...] = ()
+):
     """``if apiProvider == provider then <that provider's strict object>``."""
     return {
         "if": {"properties": {"apiProvider": {"const": provider}}, "required": ["apiProvider"]},
         "then": {
             "properties": {
                 "apiProvider": {"const": provider},
-                "apiUrl": {"type": "string", "description": "The chat completions endpoint."},
-                "headers": _HEADERS,
-                "contextWindowLength": _NUMBERISH,
-                "temperature": _NUMBERISH,
+                "apiUrl": {"type": "string", "title": "URL", **url},
                 **extra,
+                "headers": _HEADERS,
+                "contextWindowLength": {
+                    **_NUMBERISH,
+                    "title": "Context window length",
+                    "description": "The model's context window, in tokens.",
+                },
+                "temperature": {**_NUMBERISH, "title": "Temperature"},
             },
             "required": ["apiUrl", *required],
             "additionalProperties": False,
@@ -45,42 +66,102 @@ def _provider(provider: str, extra: dict[str, Any], required: tuple[str, ...] = 
 
 
 #: One strict variant per provider, chosen by ``apiProvider`` (Kibana's union of objects).
+#: ``title``/``oneOf``/``default``/``examples`` are form annotations (docs/plugins.md).
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"apiProvider": {"type": "string", "enum": list(PROVIDERS)}},
+    "properties": {
+        "apiProvider": {
+            "type": "string",
+            "enum": list(PROVIDERS),
+            "title": "Select an OpenAI provider",
+            "oneOf": [
+                {"const": OPENAI, "title": "OpenAI"},
+                {"const": AZURE, "title": "Azure OpenAI"},
+                {"const": OTHER, "title": "Other (OpenAI Compatible Service)"},
+            ],
+            "default": OPENAI,
+        }
+    },
     "required": ["apiProvider"],
     "allOf": [
         _provider(
             OPENAI,
+            {"default": OPENAI_CHAT_URL, "format": "uri"},
             {
-                "organizationId": _STRING,
-                "projectId": _STRING,
-                "defaultModel": {"type": "string", "default": DEFAULT_MODEL},
+                "organizationId": {**_STRING, "title": "OpenAI Organization"},
+                "projectId": {**_STRING, "title": "OpenAI Project"},
+                "defaultModel": {**_MODEL, "default": DEFAULT_MODEL},
             },
         ),
-        _provider(AZURE, {"defaultModel": _STRING}),
+        _provider(
+            AZURE,
+            {
+                "format": "uri",
+                "examples": [_AZURE_TEMPLATE],
+                "description": f"The Azure OpenAI chat completions URL: {_AZURE_TEMPLATE}",
+            },
+            {"defaultModel": _MODEL},
+        ),
         _provider(
             OTHER,
+            {"format": "uri", "description": "The OpenAI-compatible chat completions endpoint."},
             {
-                "defaultModel": _STRING,
-                "verificationMode": {"enum": ["full", "certificate", "none"]},
-                "enableNativeFunctionCalling": {"type": "boolean"},
+                "defaultModel": _MODEL,
+                "verificationMode": {
+                    "enum": ["full", "certificate", "none"],
+                    "title": "SSL verification mode",
+                    "oneOf": [
+                        {"const": "full", "title": "Full (certificate and host name)"},
+                        {"const": "certificate", "title": "Certificate only"},
+                        {"const": "none", "title": "None"},
+                    ],
+                    "description": "PKI authentication: choose how the server is verified "
+                    "to enter a client certificate, private key and CA.",
+                },
+                "enableNativeFunctionCalling": {
+                    "type": "boolean",
+                    "title": "Enable native function calling",
+                },
             },
             required=("defaultModel",),
         ),
     ],
 }
 
-_PEM_DATA = {"type": "string", "minLength": 1, "description": "base64 of a PEM file"}
+_PEM_DATA = {
+    "type": "string",
+    "minLength": 1,
+    "writeOnly": True,
+    "contentMediaType": "text/plain",
+}
 SECRETS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "apiKey": _STRING,
-        "certificateData": _PEM_DATA,
-        "privateKeyData": _PEM_DATA,
-        "caData": _PEM_DATA,
+        "apiKey": {**_STRING, "title": "API key", "writeOnly": True, "format": "password"},
+        "certificateData": {
+            **_PEM_DATA,
+            "title": "PKI certificate",
+            "description": "Other providers with PKI authentication: base64 of a PEM file.",
+        },
+        "privateKeyData": {
+            **_PEM_DATA,
+            "title": "PKI private key",
+            "description": "base64 of a PEM file",
+        },
+        "caData": {**_PEM_DATA, "title": "CA certificate", "description": "base64 of a PEM file"},
     },
     "additionalProperties": False,
+    # A form annotation, no rule: secrets never have verificationMode, so this if never holds
+    # for them; the form reads it as "shown when the config's verificationMode is set" (PKI).
+    "allOf": [
+        {
+            "if": {
+                "properties": {"verificationMode": {"enum": ["full", "certificate", "none"]}},
+                "required": ["verificationMode"],
+            },
+            "then": {"properties": {"certificateData": {}, "privateKeyData": {}, "caData": {}}},
+        }
+    ],
 }
 
 _TELEMETRY = {
@@ -93,21 +174,45 @@ TIMEOUT_MAX_MS = 2**31 - 1
 _COMMON = {
     "signal": {"description": "accepted for Kibana compatibility and ignored"},
     # Node's timers take at most 2^31 - 1 ms (TIMEOUT_MAX); beyond it no clock can wait
-    "timeout": {"type": "number", "maximum": TIMEOUT_MAX_MS, "description": "milliseconds"},
-    "telemetryMetadata": _TELEMETRY,
+    "timeout": {
+        "type": "number",
+        "maximum": TIMEOUT_MAX_MS,
+        "title": "Timeout",
+        "description": "milliseconds",
+    },
+    "telemetryMetadata": {**_TELEMETRY, "title": "Telemetry metadata"},
 }
-_MAX_CONTENT_LENGTH = {"type": "integer", "minimum": 1, "description": "bytes"}
+_MAX_CONTENT_LENGTH = {
+    "type": "integer",
+    "minimum": 1,
+    "title": "Maximum response size",
+    "description": "bytes",
+}
+#: Kibana's test body (``Hello world``); a JSON editor in the UI.
+_BODY = {
+    "type": "string",
+    "title": "Body",
+    "contentMediaType": "application/json",
+    "description": "The JSON body of the chat completions request.",
+    "examples": [
+        json.dumps({"messages": [{"role": "user", "content": "Hello world"}]}, indent=2),
+    ],
+}
 
 RUN_PARAMS: dict[str, Any] = {
     "type": "object",
-    "properties": {"body": _STRING, **_COMMON, "maxContentLength": _MAX_CONTENT_LENGTH},
+    "properties": {"body": _BODY, **_COMMON, "maxContentLength": _MAX_CONTENT_LENGTH},
     "required": ["body"],
     "additionalProperties": False,
 }
 
 STREAM_PARAMS: dict[str, Any] = {
     "type": "object",
-    "properties": {"body": _STRING, "stream": {"type": "boolean", "default": False}, **_COMMON},
+    "properties": {
+        "body": _BODY,
+        "stream": {"type": "boolean", "default": False, "title": "Stream"},
+        **_COMMON,
+    },
     "required": ["body"],
     "additionalProperties": False,
 }

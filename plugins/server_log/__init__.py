@@ -20,8 +20,18 @@ LEVELS = {
 PARAMS_SCHEMA = {
     "type": "object",
     "properties": {
-        "message": {"type": "string", "minLength": 1},
-        "level": {"enum": list(LEVELS), "default": "info"},
+        "message": {
+            "type": "string",
+            "minLength": 1,
+            "title": "Message",
+            "contentMediaType": "text/plain",
+        },
+        "level": {
+            "enum": list(LEVELS),
+            "oneOf": [{"const": level, "title": level.capitalize()} for level in LEVELS],
+            "default": "info",
+            "title": "Level",
+        },
     },
     "required": ["message"],
     "additionalProperties": False,

@@ -16,46 +16,110 @@ PFX = "ssl-pfx"
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 
+_VERIFICATION = [
+    {"const": "full", "title": "Full (certificate and host name)"},
+    {"const": "certificate", "title": "Certificate only"},
+    {"const": "none", "title": "None"},
+]
+_PEM = {"contentMediaType": "application/x-pem-file"}
+
+#: ``title``/``oneOf``/``if``-``then``/``writeOnly`` are form annotations (docs/plugins.md): the
+#: ``allOf`` adds no rule, it only says which fields apply when.
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "url": {"type": "string", "minLength": 1, "description": "The request URL."},
-        "method": {"enum": list(METHODS), "default": "post"},
+        "url": {
+            "type": "string",
+            "minLength": 1,
+            "title": "URL",
+            "format": "uri",
+            "description": "The request URL.",
+        },
+        "method": {
+            "enum": list(METHODS),
+            "oneOf": [{"const": m, "title": m.upper()} for m in METHODS],
+            "default": "post",
+            "title": "Method",
+        },
         "headers": {
             "type": ["object", "null"],
             "additionalProperties": {"type": "string"},
+            "title": "Headers",
             "description": "Headers sent with every request.",
         },
-        "hasAuth": {"type": "boolean", "default": True},
+        "hasAuth": {"type": "boolean", "default": True, "title": "Require authentication"},
         "authType": {
             "enum": [BASIC, SSL, None],
+            "oneOf": [
+                {"const": BASIC, "title": "Basic"},
+                {"const": SSL, "title": "SSL"},
+                {"const": None, "title": "None"},
+            ],
+            "title": "Authentication",
             "description": "basic (secrets user, password), ssl (client certificate) or none",
         },
-        "certType": {"enum": [CRT_KEY, PFX]},
+        "certType": {
+            "enum": [CRT_KEY, PFX],
+            "oneOf": [
+                {"const": CRT_KEY, "title": "CRT and KEY file"},
+                {"const": PFX, "title": "PFX file"},
+            ],
+            "title": "Certificate type",
+        },
         "ca": {
             "type": "string",
             "minLength": 1,
+            "title": "CA file",
+            **_PEM,
             "description": "CA certificate(s) to trust, PEM or base64-encoded PEM; replaces "
             "the default trusted roots for this connector.",
         },
         "verificationMode": {
             "enum": ["full", "certificate", "none"],
+            "oneOf": _VERIFICATION,
+            "title": "Verification mode",
             "description": "TLS verification for this connector; unset: the global "
             "ssl.verificationMode (or the customHostSettings entry).",
         },
     },
     "required": ["url"],
     "additionalProperties": False,
+    "allOf": [
+        {
+            "if": {"properties": {"hasAuth": {"const": True}}},
+            "then": {"properties": {"authType": {}}},
+        },
+        {
+            "if": {"properties": {"authType": {"const": SSL}}},
+            "then": {"properties": {"certType": {}, "ca": {}, "verificationMode": {}}},
+        },
+    ],
 }
 
 SECRETS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "user": _NULLABLE_STRING,
-        "password": _NULLABLE_STRING,
-        "crt": {**_NULLABLE_STRING, "description": "client certificate, PEM or base64 PEM"},
-        "key": {**_NULLABLE_STRING, "description": "its private key, PEM or base64 PEM"},
-        "pfx": _NULLABLE_STRING,
+        "user": {**_NULLABLE_STRING, "title": "Username"},
+        "password": {
+            **_NULLABLE_STRING,
+            "title": "Password",
+            "writeOnly": True,
+            "format": "password",
+        },
+        "crt": {
+            **_NULLABLE_STRING,
+            **_PEM,
+            "title": "CRT file",
+            "description": "client certificate, PEM or base64 PEM",
+        },
+        "key": {
+            **_NULLABLE_STRING,
+            **_PEM,
+            "title": "KEY file",
+            "writeOnly": True,
+            "description": "its private key, PEM or base64 PEM",
+        },
+        "pfx": {**_NULLABLE_STRING, "title": "PFX file", "writeOnly": True},
     },
     "additionalProperties": False,
 }
@@ -65,6 +129,8 @@ PARAMS_SCHEMA: dict[str, Any] = {
     "properties": {
         "body": {
             "type": "string",
+            "title": "Body",
+            "contentMediaType": "text/plain",
             "description": "The request body (a mustache template rendered with JSON escaping).",
         }
     },

@@ -29,8 +29,6 @@ ROUTES = [
     ("DELETE", "/api/actions/connector/pre-log"),
     ("POST", "/api/actions/connector/pre-log/_execute"),
     ("GET", "/api/actions/connector/pre-log/_usage"),
-    ("GET", "/app/connectors"),
-    ("GET", "/app/connectors/pre-log/usage"),
     ("GET", "/s/other/api/actions/connectors"),
     ("GET", "/api/actions/openapi.json"),
 ]
@@ -48,6 +46,13 @@ def unauthorized(response) -> str:
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 def test_every_route_but_the_health_check_needs_credentials(server: Server, method, path) -> None:
     assert unauthorized(server.request(method, path, who=None)).startswith("Unauthorized")
+
+
+@pytest.mark.parametrize("path", ["/app/connectors", "/app/connectors/pre-log/usage"])
+def test_pages_send_a_browser_without_a_session_to_the_login_page(server: Server, path) -> None:
+    response = server.request("GET", path, who=None, headers={"Accept": "text/html"})
+    assert response.status_code == 302
+    assert response.headers["location"].startswith("/login?next=%2Fapp%2Fconnectors")
 
 
 @pytest.mark.parametrize(

@@ -101,3 +101,38 @@ def test_parse_usage_query_defaults_and_forms() -> None:
     assert parse_usage_query("now-2w", "now+1d", "15m", now=now).interval_seconds == 900
     with pytest.raises(HttpError):
         parse_usage_query("now-1d", None, "400d", now=now)
+
+
+def test_every_execution_counts_even_without_tokens(server: Server) -> None:
+    created = server.request(
+        "POST",
+        "/s/log-usage/api/actions/connector",
+        json={"name": "A log", "connector_type_id": ".server-log"},
+    )
+    assert created.status_code == 200, created.text
+    cid = created.json()["id"]
+    for n in range(3):
+        ran = server.request(
+            "POST",
+            f"/s/log-usage/api/actions/connector/{cid}/_execute",
+            json={"params": {"message": f"hello {n}"}},
+        )
+        assert ran.json()["status"] == "ok", ran.text
+    report = server.request("GET", f"/s/log-usage/api/actions/connector/{cid}/_usage").json()
+    assert report["totals"]["executions"] == 3
+    assert report["totals"]["total_tokens"] == 0
+    assert report["by_model"] == []
+
+
+def test_a_typo_in_the_interval_gives_the_page_back_with_a_message(server: Server) -> None:
+    space, cid = known_usage(server)
+    response = server.request(
+        "GET",
+        f"/s/{space}/app/connectors/{cid}/usage?from=now-7d&interval=dya",
+        headers={"Accept": "text/html"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "&#x27;dya&#x27; is not an interval" in response.text
+    assert 'name="interval" value="dya"' in response.text
+    assert 'id="total-tokens"' in response.text
