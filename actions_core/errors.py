@@ -38,7 +38,8 @@ failure of ``ctx.http`` as one class, and the policy's refusal is one of them.
 Classes defined elsewhere live next to the code that raises them (the network policy's errors in
 ``actions_core._net``); all of them are exported from ``actions_core``. Errors that belong to one
 interface only are not part of the tree: the HTTP layer's ``HttpError`` (auth, xsrf, body limits;
-``actions_core.server.errors``) and the CLI's ``Failure`` (an exit code). A test checks that this
+``actions_core.server.errors``), the pages' ``LoginRequired`` (a redirect to the sign-in page;
+``actions_core.server.webauth``) and the CLI's ``Failure`` (an exit code). A test checks that this
 drawing names every subclass of :class:`ActionsError` in the package, with its parent and status.
 """
 

@@ -88,7 +88,8 @@ def test_the_tree_names_every_actions_error_of_the_package():
 
 
 #: Exceptions that belong to one interface (documented in the errors module as outside the tree).
-INTERFACE_ONLY = {"HttpError", "Failure"}
+#: The HTTP layer's errors, the login redirect of the pages, and the CLI's exit codes.
+INTERFACE_ONLY = {"HttpError", "LoginRequired", "Failure"}
 
 
 def test_every_error_the_package_defines_is_an_actions_error():

@@ -59,11 +59,15 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
 
 def test_the_migrations_create_exactly_the_tables_the_code_uses(tmp_path):
     """migrations.py spells out its DDL apart from tables.py on purpose; this keeps them in step."""
-    from actions_core.server import apikeys  # the service's table, created by m002
+    from actions_core.server import apikeys, sessions  # the service's tables (m002, m003)
 
     engine = open_engine(sqlite_url(tmp_path / "db.sqlite3"))
     inspector = sa.inspect(engine)
-    tables = [*metadata.sorted_tables, *apikeys.metadata.sorted_tables]
+    tables = [
+        *metadata.sorted_tables,
+        *apikeys.metadata.sorted_tables,
+        *sessions.metadata.sorted_tables,
+    ]
     assert {t.name for t in tables} == set(inspector.get_table_names())
     for table in tables:
         migrated = {c["name"]: c for c in inspector.get_columns(table.name)}
