@@ -161,7 +161,9 @@ def write(results: dict[str, Any], path: Path, image: Path) -> None:
         "",
         f"Event log per execution record: `record()` on the caller's thread "
         f"{report.us(events['record'])}, background batched insert "
-        f"{report.us(events['insert'])} per record (two records per execution).",
+        f"{report.us(events['insert'])} per record (two records per execution); an "
+        f"execution's pair as the executor writes it (`execute` durable, the caller waits for "
+        f"its commit): {report.us(events.get('durable pair', 0.0))}.",
         "",
         "Start-up in a fresh interpreter (median of "
         f"{len(startup['import'])}): `import actions_core` "

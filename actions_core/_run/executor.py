@@ -228,7 +228,9 @@ class _Completion:
         if not ok:
             _log.warning("action execution failure: %s: %s", self._label, error_message)
         usage = self._ctx.usage
+        # durable: once the execution has ended for its caller, both its records are committed
         self._events.record(
+            durable=True,
             action="execute",
             outcome="success" if ok else "failure",
             duration_ms=duration_ms,
