@@ -134,6 +134,12 @@ def run(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Callable[..., Result
 
 
 @pytest.fixture
+def store(data_dir: Path) -> None:
+    """An existing (empty) store: read-only commands refuse to create one."""
+    Actions(data_dir=data_dir, config={"actions": {"encryptionKey": KEY}}).close()
+
+
+@pytest.fixture
 def test_types(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_module, "build_actions", build_with_test_types)
     STDOUT_BEFORE_CHUNK.clear()
@@ -161,14 +167,14 @@ def stored_secrets(data_dir: Path, connector_id: str) -> dict[str, Any] | None:
 # --- types ----------------------------------------------------------------------------------
 
 
-def test_types_prints_a_table_of_id_name_enabled_and_plugin(run) -> None:
+def test_types_prints_a_table_of_id_name_enabled_and_plugin(run, store) -> None:
     out = ok(run("types")).stdout
     assert "ID" in out and "Plugin" in out
     row = next(line for line in out.splitlines() if ".server-log" in line)
     assert "Server log" in row and "yes" in row and "server-log" in row
 
 
-def test_types_json_is_the_api_body_with_schemas(run) -> None:
+def test_types_json_is_the_api_body_with_schemas(run, store) -> None:
     types = json.loads(ok(run("types", "--json")).stdout)
     assert [t["id"] for t in types] == [".server-log"]
     assert types[0]["enabled"] is True
@@ -258,7 +264,7 @@ def test_unreadable_file_is_a_usage_error(run, tmp_path) -> None:
     "args",
     [("connectors", "get", "nope"), ("connectors", "delete", "nope"), ("execute", "nope")],
 )
-def test_unknown_connector_exits_1_with_the_message(run, args) -> None:
+def test_unknown_connector_exits_1_with_the_message(run, store, args) -> None:
     result = run(*args)
     assert result.exit_code == 1
     assert result.stderr == "Error: Saved object [action/nope] not found\n"
@@ -369,7 +375,7 @@ def test_quiet_hides_info_logs(run) -> None:
 
 def test_first_run_without_a_key_generates_one_and_says_so(run, monkeypatch, data_dir) -> None:
     monkeypatch.delenv("ACTIONS_ENCRYPTION_KEY")
-    result = ok(run("types"))
+    result = ok(run(*CREATE_LOG, "--id", "log"))
     assert "generated one at" in result.stderr
     assert (data_dir / "encryption.key").is_file()
 

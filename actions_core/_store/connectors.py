@@ -106,6 +106,12 @@ class ConnectorRows:
         with self._engine.connect() as conn:
             return [_stored(row) for row in conn.execute(_SELECT).all()]
 
+    def count_sealed(self) -> int:
+        """How many rows hold sealed secrets (every stored connector does, ``{}`` included)."""
+        with self._engine.connect() as conn:
+            query = sa.select(sa.func.count()).where(table.c.secrets.is_not(None))
+            return int(conn.execute(query).scalar_one())
+
     def insert(
         self,
         *,

@@ -41,7 +41,7 @@ def events_table(events: Iterable[Event], title: str | None = None) -> Table:
 @pass_state
 def events_command(state: State, connector_id: str | None, limit: int, as_json: bool) -> None:
     """Show the newest event records (execute-start / execute)."""
-    found = state.actions.recent_events(connector_id, limit=limit)
+    found = state.existing_actions.recent_events(connector_id, limit=limit)
     if as_json:
         echo_json([e.to_dict() for e in found])
     else:

@@ -15,7 +15,7 @@ __all__ = ["types_command"]
 @pass_state
 def types_command(state: State, as_json: bool) -> None:
     """List the registered connector types."""
-    infos = state.actions.types()
+    infos = state.existing_actions.types()
     if as_json:
         echo_json([info.to_api() for info in infos])
         return

@@ -71,7 +71,7 @@ def _usage_json(report: UsageReport, interval: str) -> dict[str, Any]:
 @pass_state
 def usage_command(state: State, connector_id: str | None, interval: str, as_json: bool) -> None:
     """Token usage of gen-AI executions, per interval, with totals."""
-    report = state.actions.usage(connector_id, interval_seconds=INTERVALS[interval])
+    report = state.existing_actions.usage(connector_id, interval_seconds=INTERVALS[interval])
     if as_json:
         echo_json(_usage_json(report, interval))
     else:
