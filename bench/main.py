@@ -460,9 +460,13 @@ def main() -> None:
                     entry = scaling(factory, threads, args.scale_seconds)
                     results["scaling"].setdefault(key, {})[threads] = entry
 
-        print("5/6 event log, start-up", flush=True)
+        print("5/6 event log, start-up, mustache", flush=True)
         results["event_log"] = event_log_cost(2000)
         results["startup"] = startup(9 if not args.quick else 3)
+
+        from mustache_cost import mustache_cost
+
+        results["mustache"] = mustache_cost(limit=60.0)
 
         print("6/6 profile", flush=True)
         results["profile"] = profile_run(
