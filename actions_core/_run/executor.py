@@ -279,6 +279,7 @@ class ExecutionStream(Iterator[Any]):
             raise
         except Exception as err:
             completion.finish(_failure(connector_id, err, completion.origin))
+            completion.origin.mask.exception(err)  # it reaches the caller: no secret in it
             raise
         problem = chunk_problem(chunk)
         if problem is not None:

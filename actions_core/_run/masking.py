@@ -66,6 +66,15 @@ class SecretMask:
             result.data = self.scrub_value(result.data)
         return result
 
+    def exception(self, err: BaseException) -> BaseException:
+        """Mask ``err``'s text arguments in place (its type and traceback stay), for an
+        exception that reaches the caller as it is (a stream failing mid-way)."""
+        if self._secrets and err.args:
+            masked = tuple(self.scrub(a) if isinstance(a, str) else a for a in err.args)
+            if masked != err.args:
+                err.args = masked
+        return err
+
     def logger(self, logger: logging.Logger) -> logging.Logger:
         """``logger`` for an executor: records pass through it with the secrets masked."""
         return _MaskingLogger(logger, self) if self._secrets else logger

@@ -158,3 +158,21 @@ def test_a_plugin_logging_an_exception_with_the_secret_is_masked(make_actions, c
     assert result.status == "ok"
     assert "ValueError: bad token [REDACTED]" in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_a_stream_failing_with_the_secret_is_masked_for_the_caller_too(make_actions, caplog):
+    def executor(ctx):
+        def chunks():
+            yield {"n": 1}
+            raise ValueError(f"upstream dropped {ctx.secrets['token']}")
+
+        return chunks()
+
+    with caplog.at_level(logging.DEBUG):
+        actions, result = run_secretive(make_actions, executor)
+        with pytest.raises(ValueError) as raised:
+            list(result.data)
+    assert str(raised.value) == "upstream dropped [REDACTED]"  # same type, masked text
+    assert result.data.result.service_message == "ValueError: upstream dropped [REDACTED]"
+    assert TOKEN not in caplog.text
+    assert TOKEN not in events_text(actions)
