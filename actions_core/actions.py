@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -18,9 +19,11 @@ from actions_core._run.executor import Executor
 from actions_core._run.result import ActionResult
 from actions_core._run.templating import render_parameter_templates
 from actions_core._store import open_engine, sqlite_url
+from actions_core._store.connectors import ConnectorRows
 from actions_core.connectors import ConnectorsClient
+from actions_core.errors import ConfigError
 from actions_core.events import Event, EventLog, UsageReport
-from actions_core.secrets import SecretBox, load_or_create_key_file
+from actions_core.secrets import KEY_FILE_NAME, SecretBox, load_or_create_key_file
 from actions_core.settings import Settings, load_settings
 
 __all__ = ["Actions", "ConnectorTypeInfo"]
@@ -106,15 +109,20 @@ class Actions:
 
         embedded = options.databaseUrl is None
         if embedded:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            _private_store(self.data_dir)
         database_url = options.databaseUrl or sqlite_url(self.data_dir / DB_FILE_NAME)
         key = options.encryptionKey.get_secret_value() if options.encryptionKey else None
+        old_keys = [k.get_secret_value() for k in options.decryptionOnlyKeys]
+        self._engine = open_engine(database_url)
         if key is None and embedded:
-            key = load_or_create_key_file(self.data_dir)
-        self.secret_box = SecretBox(key, [k.get_secret_value() for k in options.decryptionOnlyKeys])
+            try:
+                key = _embedded_key(self.data_dir, self._engine, old_keys)
+            except BaseException:
+                self._engine.dispose()
+                raise
+        self.secret_box = SecretBox(key, old_keys)
         self.network = NetworkPolicy.from_settings(options)
         self.http = HttpClient(self.network)
-        self._engine = open_engine(database_url)
         self.events = EventLog(self._engine)
         self.connectors = ConnectorsClient(
             self._engine, self.registry, self.secret_box, self.network, options.preconfigured
@@ -245,3 +253,67 @@ def _config(config: Any) -> Any:
     if Path(DEFAULT_CONFIG_FILE).is_file():
         return DEFAULT_CONFIG_FILE
     return None
+
+
+# --- the embedded store: private, never silently replaced ---
+
+#: SQLite's companions of the database file (they take its mode when SQLite creates them).
+_DB_COMPANIONS = ("", "-wal", "-shm", "-journal")
+
+
+def _private_store(data_dir: Path) -> None:
+    """Create the data dir 0700 (only when it is ours to create) and the database file 0600,
+    and tighten an existing database file and its WAL/SHM to 0600: they hold sealed secrets
+    and every execution's record."""
+    if not data_dir.exists():
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            data_dir.mkdir(mode=0o700)
+    database = data_dir / DB_FILE_NAME
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in _DB_COMPANIONS:
+        path = Path(f"{database}{suffix}")
+        with contextlib.suppress(OSError):
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+
+
+def _embedded_key(data_dir: Path, engine: Any, old_keys: list[str]) -> str:
+    """The key file's key; a new one only when nothing stored needs the old one."""
+    key_file = data_dir / KEY_FILE_NAME
+    if not key_file.exists() and not old_keys:
+        sealed = ConnectorRows(engine).count_sealed()
+        if sealed:
+            raise ConfigError(
+                f"The store in {data_dir} holds the encrypted secrets of {sealed} "
+                f"connector{'s' if sealed != 1 else ''}, but no encryption key is configured "
+                f"and the key file {key_file} is missing. Refusing to generate a new key: "
+                "it could not decrypt them. Restore the key file from your backup, or set "
+                "ACTIONS_ENCRYPTION_KEY (or encryptionKey in the configuration) to the key "
+                "they were stored with. If that key is lost, configure a new key and give each "
+                "connector its secrets again (actions connectors update ID --prompt-secrets)."
+            )
+    return load_or_create_key_file(data_dir)
+
+
+def missing_store(
+    data_dir: str | os.PathLike[str] | None,
+    config: str | os.PathLike[str] | Mapping[str, Any] | Settings | None,
+) -> str | None:
+    """Why the embedded store that ``Actions(data_dir, config)`` would open does not exist
+    yet (``None`` when it does, or when the store is a database URL). Read-only commands ask
+    this first, so a mistyped ``--data-dir`` is reported instead of creating a new store."""
+    settings = config if isinstance(config, Settings) else load_settings(_config(config))
+    options = settings.actions
+    if options.databaseUrl is not None:
+        return None
+    where = Path(data_dir or options.dataDir or "data")
+    database = where / DB_FILE_NAME
+    if database.is_file():
+        return None
+    return (
+        f"No actions store at {where.resolve()}: {database.name} does not exist there. Check "
+        "--data-dir (or dataDir in the configuration) and the folder you run from; creating "
+        "a connector makes a new store."
+    )

@@ -12,6 +12,7 @@ validation of a connector's values in :mod:`actions_core._run.validation`.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from actions_core._connectors.ids import (
 )
 from actions_core._run.context import ValidationContext
 from actions_core._run.validation import validate_connector_values
-from actions_core._store.connectors import ConnectorRows
+from actions_core._store.connectors import ConnectorRows, StoredConnector
 from actions_core.errors import ConflictError, NotFoundError, ValidationError
 from actions_core.secrets import (
     SecretBox,
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from actions_core.settings import PreconfiguredConnector
 
 __all__ = ["Connector", "ConnectorsClient", "validate_connector_values"]
+
+_log = logging.getLogger("actions_core.connectors")
 
 
 @dataclass(frozen=True)
@@ -294,20 +297,22 @@ class ConnectorsClient:
 
     # --- helpers ---
 
-    def _decrypt(self, row: sa.Row[Any]) -> dict[str, Any]:
+    def _decrypt(self, row: StoredConnector) -> dict[str, Any]:
         return open_connector_secrets(
             self._box, row.secrets, space_id=row.space_id, id=row.id, type_id=row.action_type_id
         )
 
-    def _open_stored(self, row: sa.Row[Any]) -> dict[str, Any] | None:
+    def _open_stored(self, row: StoredConnector) -> dict[str, Any] | None:
         try:
             return self._decrypt(row)
         except SecretsUnavailable:
             return None
 
-    def _from_row(self, row: sa.Row[Any], *, missing: bool | None = None) -> Connector:
+    def _from_row(self, row: StoredConnector, *, missing: bool | None = None) -> Connector:
         if missing is None:
             missing = self._open_stored(row) is None
+        if row.config_problem:  # shown with what could be read; the rest is said here
+            _log.warning("connector %s (space %s): %s", row.id, row.space_id, row.config_problem)
         return Connector(
             id=row.id,
             name=row.name,

@@ -3,16 +3,19 @@
 The SQL is :mod:`actions_core._store.events`; this module owns the records, the writer thread
 and the usage report types.
 
-Records are handed to a background writer that inserts them in batches, so writing the log costs
-an execution a queue put instead of a transaction. Queries flush first, so a caller always reads
-its own writes; ``close()`` (and interpreter exit) flushes what is left.
+Records are buffered and inserted in batches. ``execute-start`` is left to a background writer
+(it costs an execution a list append); the ``execute`` record is *durable*: the executor returns
+only once it is committed, together with everything buffered before it (group commit: callers
+that arrive while a batch is being written share the next one). So an execution that has
+returned keeps both its records even if the process is killed (``kill -9``) right after. Queries
+flush first, so a caller always reads its own writes; ``close()`` (and interpreter exit) flushes
+what is left.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
-import queue
 import threading
 import time
 import weakref
@@ -27,10 +30,8 @@ from actions_core._store.events import COLUMNS, EventRows
 __all__ = ["Event", "EventLog", "UsageBucket", "UsageGroup", "UsageReport"]
 
 _log = logging.getLogger("actions_core.events")
-_BATCH = 500
-_LINGER = 0.02  # seconds the writer waits to fill a batch
-_FLUSH = {"__marker__": "flush"}
-_STOP = {"__marker__": "stop"}
+_LINGER = 0.02  # seconds the background writer waits to fill a batch
+_DURABLE_WAIT = 120.0  # at most this long for another thread's insert (a bound, not a goal)
 _open_logs: weakref.WeakSet[EventLog] = weakref.WeakSet()
 _COLUMNS = COLUMNS
 
@@ -117,19 +118,33 @@ class UsageReport:
 
 
 class EventLog:
+    """The event log: records go into one ordered buffer, and are written in batches.
+
+    A record is written either by the background writer (after lingering up to ``_LINGER``
+    seconds to gather a batch) or, for a ``durable`` record, by the caller before ``record``
+    returns. A durable caller commits everything buffered before it, in one transaction, while
+    callers arriving meanwhile wait and commit the next batch together (group commit). So once
+    ``record(durable=True)`` returns, that record and every record queued before it are
+    committed, and a ``kill -9`` of the process cannot lose them.
+    """
+
     def __init__(self, engine: sa.Engine) -> None:
         self._rows = EventRows(engine)
-        self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
-        self._pending = 0
         self._cond = threading.Condition()
+        self._buffer: list[dict[str, Any]] = []
+        self._queued = 0  # how many records were ever queued (the last one's sequence number)
+        self._done = 0  # records 1.._done are written (or dropped after repeated failures)
+        self._writing = False  # a batch is being inserted, by the writer or a durable caller
+        self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._closed = False
         _open_logs.add(self)
 
     # --- writing ---
 
-    def record(self, **fields: Any) -> None:
-        """Queue one record; ``timestamp_ms`` defaults to now."""
+    def record(self, *, durable: bool = False, **fields: Any) -> None:
+        """Queue one record; ``timestamp_ms`` defaults to now. With ``durable``, return only
+        once it (and every record queued before it) is committed."""
         fields.setdefault("timestamp_ms", int(time.time() * 1000))
         unknown = fields.keys() - _COLUMNS
         if unknown:
@@ -140,26 +155,24 @@ class EventLog:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the event log is closed")
-            self._pending += 1
-            if self._writer is None:
+            self._buffer.append(row)
+            self._queued += 1
+            sequence = self._queued
+            if not durable and self._writer is None:
                 self._writer = threading.Thread(
                     target=self._write_loop, name="actions-core-event-log", daemon=True
                 )
                 self._writer.start()
-        self._queue.put(row)
+        if durable:
+            self._write_through(sequence, time.monotonic() + _DURABLE_WAIT)
+        else:
+            self._wake.set()
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until every queued record is written; False if ``timeout`` ran out first."""
-        deadline = time.monotonic() + timeout
-        if self._pending:
-            self._queue.put(_FLUSH)  # wake the writer instead of waiting out its linger
+        """Write every queued record now; False if ``timeout`` ran out first."""
         with self._cond:
-            while self._pending:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-        return True
+            target = self._queued
+        return self._write_through(target, time.monotonic() + timeout)
 
     def close(self) -> None:
         with self._cond:
@@ -167,46 +180,60 @@ class EventLog:
                 return
             self._closed = True
             writer = self._writer
+        self.flush()
         if writer is not None:
-            self._queue.put(_STOP)
+            self._wake.set()
             writer.join(timeout=30)
+        with self._cond:  # no insert is running or can start: the log is closed and flushed
+            self._rows.close()
+
+    def _write_through(self, sequence: int, deadline: float) -> bool:
+        """Make sure records 1..``sequence`` are written: insert the buffer when nobody else
+        is inserting, else wait for them (their batch, or the next one, holds ours)."""
+        while True:
+            with self._cond:
+                while self._done < sequence:
+                    if not self._writing:
+                        batch, self._buffer = self._buffer, []
+                        upto = self._queued
+                        self._writing = True
+                        break
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._cond.wait(remaining)
+                else:
+                    return True
+            try:
+                if batch:
+                    self._insert(batch)
+            finally:
+                with self._cond:
+                    self._writing = False
+                    self._done = upto
+                    self._cond.notify_all()
 
     def _write_loop(self) -> None:
-        """Collect records for up to ``_LINGER`` seconds, then insert them in one transaction.
+        """Write what non-durable callers queued, ``_LINGER`` seconds after the first of them.
 
         Lingering turns a stream of executions into a few large inserts instead of many tiny
-        ones competing with the executions for the GIL; a flush or close cuts the wait short.
+        ones competing with the executions for the GIL.
         """
-        stopping = False
-        while not stopping:
-            item = self._queue.get()
-            batch: list[dict[str, Any]] = []
-            deadline = time.monotonic() + _LINGER
-            while True:
-                if item is _STOP:
-                    stopping = True
-                    break
-                if item is _FLUSH:
-                    break
-                batch.append(item)
-                if len(batch) >= _BATCH:
-                    break
-                remaining = deadline - time.monotonic()
-                try:
-                    item = (
-                        self._queue.get(timeout=remaining)
-                        if remaining > 0
-                        else (self._queue.get_nowait())
-                    )
-                except queue.Empty:
-                    break
-            if batch:
-                self._insert(batch)
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if not self._closed:
+                time.sleep(_LINGER)
+            with self._cond:
+                target, closed = self._queued, self._closed
+            self._write_through(target, time.monotonic() + _DURABLE_WAIT)
+            if closed:
+                return
 
     def _insert(self, batch: list[dict[str, Any]]) -> None:
         """Insert ``batch``, retrying what may pass later (a lock held too long); a batch that
-        still fails is dropped and logged. Whatever happens, the writer thread lives on and
-        the batch stops counting as pending, so ``flush`` never waits for a dead writer."""
+        still fails is dropped and logged. Whatever happens, the batch stops counting as
+        pending, so neither ``flush`` nor a durable caller waits for it forever."""
         try:
             for attempt in range(5):
                 try:
@@ -219,10 +246,6 @@ class EventLog:
                 _log.error("dropped %d event records after repeated write failures", len(batch))
         except Exception as err:  # refused by the database (a constraint): retrying won't help
             _log.error("dropped %d event records: the write was refused: %s", len(batch), err)
-        finally:
-            with self._cond:
-                self._pending -= len(batch)
-                self._cond.notify_all()
 
     # --- queries ---
 

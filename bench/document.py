@@ -161,8 +161,11 @@ def write(results: dict[str, Any], path: Path, image: Path) -> None:
         "",
         f"Event log per execution record: `record()` on the caller's thread "
         f"{report.us(events['record'])}, background batched insert "
-        f"{report.us(events['insert'])} per record (two records per execution).",
+        f"{report.us(events['insert'])} per record (two records per execution); an "
+        f"execution's pair as the executor writes it (`execute` durable, the caller waits for "
+        f"its commit): {report.us(events.get('durable pair', 0.0))}.",
         "",
+        *_mustache_lines(results.get("mustache")),
         "Start-up in a fresh interpreter (median of "
         f"{len(startup['import'])}): `import actions_core` "
         f"{report.median(startup['import']) * 1000:.0f} ms, import + plugin discovery and "
@@ -186,3 +189,16 @@ def write(results: dict[str, Any], path: Path, image: Path) -> None:
     if NOTES.exists():
         parts += [NOTES.read_text().strip(), ""]
     path.write_text("\n".join(parts))
+
+
+def _mustache_lines(cases: dict[str, dict] | None) -> list[str]:
+    """Mustache rendering on issue 12's adversarial templates (bench/mustache_cost.py)."""
+    if not cases:
+        return []
+    rows = ["| template | seconds | peak memory | result |", "|:---|---:|---:|:---|"]
+    for name, figures in cases.items():
+        seconds = "-" if figures["seconds"] is None else f"{figures['seconds']:.3f}"
+        peak = "-" if figures["peak_mb"] is None else f"{figures['peak_mb']:.0f} MB"
+        result = str(figures["output"]).replace("|", "\\|")
+        rows.append(f"| `{name}` | {seconds} | {peak} | {result} |")
+    return ["Mustache rendering, one fresh process per template:", "", *rows, ""]

@@ -186,7 +186,9 @@ def startup(runs: int) -> dict[str, list[float]]:
 
 
 def event_log_cost(count: int) -> dict[str, float]:
-    """record() on the caller's thread, and the background insert, per record."""
+    """record() on the caller's thread, the background insert per record, and an execution's
+    pair as the executor writes it (``execute-start`` queued, ``execute`` durable: the caller
+    waits for the commit)."""
     from actions_core import Actions
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,18 +215,28 @@ def event_log_cost(count: int) -> dict[str, float]:
             row = dict.fromkeys(_event_columns())
             row.update(fields, timestamp_ms=int(time.time() * 1000))
             rows.append(row)
-        record, insert = [], []
+        record, insert, durable = [], [], []
         for _ in range(5):
             began = time.perf_counter()
             for _ in range(count):
                 events.record(**fields)
             record.append((time.perf_counter() - began) / count)
             events.flush()
+            # an execution's pair: execute-start queued, execute durable (waits for its commit)
+            began = time.perf_counter()
+            for _ in range(count // 4):
+                events.record(**fields)
+                events.record(durable=True, **fields)
+            durable.append((time.perf_counter() - began) / (count // 4))
             began = time.perf_counter()
             _insert_batch(actions, rows)
             insert.append((time.perf_counter() - began) / len(rows))
         actions.close()
-    return {"record": report.median(record), "insert": report.median(insert)}
+    return {
+        "record": report.median(record),
+        "insert": report.median(insert),
+        "durable pair": report.median(durable),
+    }
 
 
 def _event_columns() -> list[str]:
@@ -448,9 +460,13 @@ def main() -> None:
                     entry = scaling(factory, threads, args.scale_seconds)
                     results["scaling"].setdefault(key, {})[threads] = entry
 
-        print("5/6 event log, start-up", flush=True)
+        print("5/6 event log, start-up, mustache", flush=True)
         results["event_log"] = event_log_cost(2000)
         results["startup"] = startup(9 if not args.quick else 3)
+
+        from mustache_cost import mustache_cost
+
+        results["mustache"] = mustache_cost(limit=60.0)
 
         print("6/6 profile", flush=True)
         results["profile"] = profile_run(

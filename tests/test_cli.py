@@ -136,6 +136,12 @@ def run(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> Callable[..., Result
 
 
 @pytest.fixture
+def store(data_dir: Path) -> None:
+    """An existing (empty) store: read-only commands refuse to create one."""
+    Actions(data_dir=data_dir, config={"actions": {"encryptionKey": KEY}}).close()
+
+
+@pytest.fixture
 def test_types(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_module, "build_actions", build_with_test_types)
     STDOUT_BEFORE_CHUNK.clear()
@@ -163,14 +169,14 @@ def stored_secrets(data_dir: Path, connector_id: str) -> dict[str, Any] | None:
 # --- types ----------------------------------------------------------------------------------
 
 
-def test_types_prints_a_table_of_id_name_enabled_and_plugin(run) -> None:
+def test_types_prints_a_table_of_id_name_enabled_and_plugin(run, store) -> None:
     out = ok(run("types")).stdout
     assert "ID" in out and "Plugin" in out
     row = next(line for line in out.splitlines() if ".server-log" in line)
     assert "Server log" in row and "yes" in row and "server-log" in row
 
 
-def test_types_json_is_the_api_body_with_schemas(run) -> None:
+def test_types_json_is_the_api_body_with_schemas(run, store) -> None:
     types = json.loads(ok(run("types", "--json")).stdout)
     assert [t["id"] for t in types] == [".server-log"]
     assert types[0]["enabled"] is True
@@ -454,7 +460,7 @@ def test_quiet_hides_info_logs(run) -> None:
 
 def test_first_run_without_a_key_generates_one_and_says_so(run, monkeypatch, data_dir) -> None:
     monkeypatch.delenv("ACTIONS_ENCRYPTION_KEY")
-    result = ok(run("types"))
+    result = ok(run(*CREATE_LOG, "--id", "log"))
     assert "generated one at" in result.stderr
     assert (data_dir / "encryption.key").is_file()
 

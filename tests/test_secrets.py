@@ -155,14 +155,23 @@ def test_a_damaged_ciphertext_is_unavailable_not_a_crash(damage):
 
 
 def test_secrets_never_reach_logs(make_actions, tmp_path, caplog):
+    """An executor that raises with the secret in its message: the result, the events and the
+    logs show it masked (and the log did receive the failure, so the check can fail)."""
+
     def fail(ctx):
-        raise RuntimeError("upstream refused")
+        raise RuntimeError(f"upstream refused {ctx.secrets['token']}")
 
     with caplog.at_level(logging.DEBUG):
         actions = make_actions(echo_type(".echo", executor=fail), data_dir=tmp_path)
         make_connector(actions)
         result = actions.execute("c1", {"text": "x"})
-        actions.recent_events()
+        actions.events.flush()
+        events = actions.recent_events("c1")
     assert result.status == "error"
-    assert SECRET not in caplog.text
+    assert result.service_message == "RuntimeError: upstream refused [REDACTED]"
     assert SECRET not in repr(result)
+    [finished] = [event for event in events if event.action == "execute"]
+    assert finished.error_message.endswith("upstream refused [REDACTED]; retry: true")
+    assert SECRET not in repr(events)
+    assert "upstream refused [REDACTED]" in caplog.text
+    assert SECRET not in caplog.text

@@ -33,9 +33,22 @@ from actions_core._js.json import json_parse, json_quote, json_stringify
 from actions_core._js.values import js_number_to_string, js_to_string, js_truthy
 from actions_core.errors import TemplateError
 
-__all__ = ["ESCAPES", "TemplateError", "prepare_variables", "render", "render_deep"]
+__all__ = [
+    "ESCAPES",
+    "MAX_NESTING",
+    "MAX_OUTPUT",
+    "TemplateError",
+    "prepare_variables",
+    "render",
+    "render_deep",
+]
 
 _DEFAULT_DELIMITERS = ("{{", "}}")
+#: Sections nested deeper than this make the template an error (each level is a recursion).
+MAX_NESTING = 100
+#: A rendered template longer than this many characters is an error (a section over a list
+#: repeats its content per item, so nesting can multiply a small template's output).
+MAX_OUTPUT = 16 * 1024 * 1024
 # Keys that would pollute prototypes in Kibana's JavaScript; dropped to behave the same.
 _FORBIDDEN_KEYS = frozenset({"__proto__", "constructor", "prototype"})
 _MISSING = object()
@@ -236,9 +249,16 @@ class _Section:
     name: str
     inverted: bool
     delimiters: tuple[str, str]
+    template: str
     inner_start: int
-    raw: str = ""  # the unparsed inner template, which section lambdas receive
+    inner_end: int = 0
     children: list[_Node] = field(default_factory=list)
+
+    @property
+    def raw(self) -> str:
+        """The unparsed inner template, which section lambdas receive. Sliced only when a
+        lambda asks: slicing it for every section would copy nested templates quadratically."""
+        return self.template[self.inner_start : self.inner_end]
 
 
 _Node = _Text | _Variable | _Section
@@ -246,8 +266,9 @@ _Node = _Text | _Variable | _Section
 _STANDALONE_SIGILS = frozenset("#^/!>=")
 
 
-def _is_blank(text: str) -> bool:
-    return text.strip(" \t") == ""
+_BLANK = re.compile(r"[ \t]*")
+# What may follow a standalone tag: blanks, then the end of the line (or of the template).
+_BLANK_TO_LINE_END = re.compile(r"[ \t]*\r?(?:\n|\Z)")
 
 
 def _read_tag(template: str, start: int, delimiters: tuple[str, str]) -> tuple[str, str, int]:
@@ -274,24 +295,27 @@ def _parse(template: str, delimiters: tuple[str, str] = _DEFAULT_DELIMITERS) -> 
     root: list[_Node] = []
     open_sections: list[_Section] = []
     pos = 0
+    previous_end = -1  # where the previous tag ended (-1: no tag yet)
+    # Every character is looked at a bounded number of times (time linear in the template):
+    # the standalone check scans back only to the previous tag and forward only over blanks.
     while (start := template.find(delimiters[0], pos)) != -1:
         sigil, content, end = _read_tag(template, start, delimiters)
         text_start, text_end, pos = pos, start, end
         if sigil in _STANDALONE_SIGILS:
-            line_start = template.rfind("\n", 0, start) + 1
-            newline = template.find("\n", end)
-            line_end = len(template) if newline == -1 else newline
-            # Another tag on the line would make one of the two sides non-blank.
-            before, after = template[line_start:start], template[end:line_end]
-            if _is_blank(before) and _is_blank(after.removesuffix("\r")):
-                text_end, pos = line_start, min(line_end + 1, len(template))
+            line_start = _blank_line_start(template, start, previous_end)
+            after = _BLANK_TO_LINE_END.match(template, end)
+            if line_start is not None and after is not None:
+                text_end, pos = line_start, after.end()
+        previous_end = end
         nodes = open_sections[-1].children if open_sections else root
         if text_start < text_end:
             nodes.append(_Text(template[text_start:text_end]))
         if sigil in ("", "{", "&"):
             nodes.append(_Variable(content, escaped=sigil == ""))
         elif sigil in ("#", "^"):
-            section = _Section(content, sigil == "^", delimiters, inner_start=end)
+            if len(open_sections) >= MAX_NESTING:
+                raise TemplateError(f"sections nested deeper than {MAX_NESTING} at {start}")
+            section = _Section(content, sigil == "^", delimiters, template, inner_start=end)
             nodes.append(section)
             open_sections.append(section)
         elif sigil == "/":
@@ -300,7 +324,7 @@ def _parse(template: str, delimiters: tuple[str, str] = _DEFAULT_DELIMITERS) -> 
             section = open_sections.pop()
             if section.name != content:
                 raise TemplateError(f'Unclosed section "{section.name}" at {start}')
-            section.raw = template[section.inner_start : start]
+            section.inner_end = start
         elif sigil == "=":
             parts = content.split()
             if len(parts) != 2 or "=" in content:
@@ -312,6 +336,20 @@ def _parse(template: str, delimiters: tuple[str, str] = _DEFAULT_DELIMITERS) -> 
     if pos < len(template):
         root.append(_Text(template[pos:]))
     return root
+
+
+def _blank_line_start(template: str, start: int, previous_end: int) -> int | None:
+    """Where the line of the tag at ``start`` begins, if only blanks precede the tag on it;
+    ``None`` otherwise. A previous tag on the same line makes it non-blank, so the scan back
+    stops at the previous tag's end."""
+    newline = template.rfind("\n", max(previous_end, 0), start)
+    if newline != -1:
+        line_start = newline + 1
+    elif previous_end == -1:
+        line_start = 0
+    else:
+        return None  # the previous tag is on this line
+    return line_start if _BLANK.fullmatch(template, line_start, start) else None
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -338,25 +376,37 @@ class _SubRender:
 @dataclass
 class _Renderer:
     escape: Callable[[str], str]
+    #: characters still allowed in the output (shared by every nested render)
+    budget: int = MAX_OUTPUT
 
     def render(self, nodes: list[_Node], stack: list[Any]) -> str:
         return "".join(self._render_node(node, stack) for node in nodes)
 
+    def _counted(self, text: str) -> str:
+        """``text``, charged to the output budget (only leaves are: a section's output is
+        the sum of its leaves)."""
+        self.budget -= len(text)
+        if self.budget < 0:
+            raise TemplateError(f"the rendered text is longer than {MAX_OUTPUT} characters")
+        return text
+
     def _render_node(self, node: _Node, stack: list[Any]) -> str:
         if isinstance(node, _Text):
-            return node.text
+            return self._counted(node.text)
         value = _lookup(stack, node.name)
         if isinstance(node, _Variable):
             if callable(value):
                 value = value()
             text = _to_text(value)
-            return self.escape(text) if node.escaped else text
+            return self._counted(self.escape(text) if node.escaped else text)
         if node.inverted:
             return "" if _truthy(value) else self.render(node.children, stack)
         if callable(value):
             # As in mustache.js, the lambda's result is inserted as is: it is neither escaped
             # nor rendered again, so variable values containing "{{" are never expanded.
-            return _to_text(value(node.raw, _SubRender(self, stack, node.delimiters)))
+            return self._counted(
+                _to_text(value(node.raw, _SubRender(self, stack, node.delimiters)))
+            )
         if not _truthy(value):
             return ""
         if isinstance(value, list | tuple):

@@ -29,6 +29,7 @@ from actions_core._js.json_values import check_json_value
 from actions_core._net.errors import RequestError
 from actions_core._run.boundary import AsyncStream, chunk_problem, json_problem, settle
 from actions_core._run.context import ExecutionContext, ValidationContext
+from actions_core._run.masking import SecretMask
 from actions_core._run.result import ActionResult, ExecutionError
 from actions_core._run.validation import format_problems, validate, validate_connector_values
 from actions_core.errors import ActionsError, ErrorSource, ValidationError
@@ -45,9 +46,6 @@ __all__ = ["ExecutionStream", "Executor"]
 
 _log = logging.getLogger("actions_core.executor")
 RUN_FAILED = "an error occurred while running the action"
-REDACTED = "[REDACTED]"
-#: Secret values shorter than this are not masked in messages (they would mangle ordinary text).
-_MIN_SECRET_LENGTH = 4
 
 
 class Executor:
@@ -91,7 +89,7 @@ class Executor:
         config, secrets, params = invalid
 
         execution_id = str(uuid.uuid4())
-        base = {
+        base: dict[str, Any] = {
             "execution_id": execution_id,
             "connector_id": connector.id,
             "connector_name": connector.name,
@@ -103,6 +101,7 @@ class Executor:
         }
         label = f"{action_type.id}:{connector.id}: {connector.name}"
         self._events.record(action="execute-start", message=f"action started: {label}", **base)
+        who = _Origin(action_type.id, self._registry.plugin_of(action_type.id), label, secrets)
         ctx = ExecutionContext(
             connector_id=connector.id,
             connector_name=connector.name,
@@ -111,7 +110,9 @@ class Executor:
             secrets=secrets,
             params=params,
             http=self._http,
-            logger=logging.getLogger(f"actions_core.types.{action_type.id.lstrip('.')}"),
+            logger=who.mask.logger(
+                logging.getLogger(f"actions_core.types.{action_type.id.lstrip('.')}")
+            ),
             execution_id=execution_id,
             space_id=space_id,
             source=source,
@@ -119,7 +120,6 @@ class Executor:
             dashboard_url=self._dashboard_url(connector.id, space_id),
         )
         started = time.perf_counter()
-        who = _Origin(action_type.id, self._registry.plugin_of(action_type.id), label, secrets)
         completion = _Completion(self._events, base, label, ctx, started, who)
         # From here on every path ends in completion.finish (now, or when a stream ends):
         # an execute-start is never left without its execute record.
@@ -216,7 +216,7 @@ class _Completion:
         if self.done:
             return
         self.done = True
-        self.result = result
+        self.result = self.origin.mask.result(result)  # whatever the plugin put in it
         duration_ms = (time.perf_counter() - self._started) * 1000
         ok = result.ok
         message = (
@@ -228,7 +228,9 @@ class _Completion:
         if not ok:
             _log.warning("action execution failure: %s: %s", self._label, error_message)
         usage = self._ctx.usage
+        # durable: once the execution has ended for its caller, both its records are committed
         self._events.record(
+            durable=True,
             action="execute",
             outcome="success" if ok else "failure",
             duration_ms=duration_ms,
@@ -277,6 +279,7 @@ class ExecutionStream(Iterator[Any]):
             raise
         except Exception as err:
             completion.finish(_failure(connector_id, err, completion.origin))
+            completion.origin.mask.exception(err)  # it reaches the caller: no secret in it
             raise
         problem = chunk_problem(chunk)
         if problem is not None:
@@ -337,18 +340,14 @@ class _Origin:
         self.type_id = type_id
         self.plugin = plugin
         self.label = label
-        self._secrets = sorted(
-            {s for s in _strings(secrets) if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True
-        )
+        self.mask = SecretMask(secrets)
 
     def describe(self) -> str:
         plugin = f' (plugin "{self.plugin}")' if self.plugin else ""
         return f'the executor of action type "{self.type_id}"{plugin}'
 
     def scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return self.mask.scrub(text)
 
     def not_json(self, connector_id: str, problem: str) -> ActionResult:
         message = f"{self.describe()} returned data that is not JSON-serialisable: {problem}"
@@ -366,17 +365,6 @@ class _Origin:
         """The traceback in the server log, with the connector's secret values masked."""
         trace = "".join(traceback.format_exception(type(err), err, err.__traceback__))
         _log.error("%s raised: %s", self.describe(), self.scrub(trace.rstrip()))
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
 
 
 def describe_exception(err: BaseException) -> str:

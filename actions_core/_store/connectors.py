@@ -7,18 +7,79 @@ a missing row) and leave the wording of the error to the caller.
 
 from __future__ import annotations
 
+import json
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from actions_core._store.tables import connectors as table
 
-__all__ = ["ConnectorRows"]
+__all__ = ["ConnectorRows", "StoredConnector"]
 
+# The config is read as text and decoded here, so that one row holding what JSON cannot say
+# (``Infinity``, written before the checks existed) or no JSON at all cannot fail a whole read.
+_SELECT = sa.select(
+    *(c for c in table.columns if c.name != "config"),
+    sa.type_coerce(table.c.config, sa.Text).label("config"),
+)
 # Built once: the hot path of every execution should not rebuild the same SQL expression.
-_SELECT_ONE = sa.select(table).where(
+_SELECT_ONE = _SELECT.where(
     (table.c.space_id == sa.bindparam("space_id")) & (table.c.id == sa.bindparam("id"))
 )
+
+
+@dataclass(frozen=True)
+class StoredConnector:
+    """One stored row. ``config`` is always a dict: what could be read of the stored JSON, with
+    ``config_problem`` saying what could not (``None`` for a sound row)."""
+
+    space_id: str
+    id: str
+    action_type_id: str
+    name: str
+    config: dict[str, Any]
+    secrets: str | None
+    created_at: str
+    updated_at: str
+    version: int
+    config_problem: str | None = None
+
+
+def _stored(row: sa.Row) -> StoredConnector:
+    fields = dict(row._mapping)
+    config, problem = decode_config(fields.pop("config"))
+    return StoredConnector(**fields, config=config, config_problem=problem)
+
+
+def decode_config(text: Any) -> tuple[dict[str, Any], str | None]:
+    """The stored config as a dict, and what was wrong with it: non-finite numbers become
+    ``None``; text that is not a JSON object becomes ``{}``."""
+    non_finite: list[str] = []
+
+    def constant(name: str) -> None:
+        non_finite.append(name)
+
+    def number(literal: str) -> float | None:
+        value = float(literal)
+        if math.isfinite(value):
+            return value
+        non_finite.append(literal)
+        return None
+
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        value = json.loads(text, parse_constant=constant, parse_float=number)
+    except (TypeError, ValueError, RecursionError) as err:
+        return {}, f"the stored config is not JSON ({err})"
+    if not isinstance(value, dict):
+        return {}, f"the stored config is a JSON {type(value).__name__}, not an object"
+    if non_finite:
+        shown = ", ".join(sorted(set(non_finite)))
+        return value, f"the stored config holds numbers JSON cannot carry ({shown}), shown as null"
+    return value, None
 
 
 def _key(space_id: str, id: str) -> Any:
@@ -31,17 +92,25 @@ class ConnectorRows:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def get(self, space_id: str, id: str) -> sa.Row | None:
+    def get(self, space_id: str, id: str) -> StoredConnector | None:
         with self._engine.connect() as conn:
-            return conn.execute(_SELECT_ONE, {"space_id": space_id, "id": id}).first()
+            row = conn.execute(_SELECT_ONE, {"space_id": space_id, "id": id}).first()
+        return None if row is None else _stored(row)
 
-    def in_space(self, space_id: str) -> list[sa.Row]:
+    def in_space(self, space_id: str) -> list[StoredConnector]:
         with self._engine.connect() as conn:
-            return list(conn.execute(sa.select(table).where(table.c.space_id == space_id)).all())
+            rows = conn.execute(_SELECT.where(table.c.space_id == space_id)).all()
+        return [_stored(row) for row in rows]
 
-    def all(self) -> list[sa.Row]:
+    def all(self) -> list[StoredConnector]:
         with self._engine.connect() as conn:
-            return list(conn.execute(sa.select(table)).all())
+            return [_stored(row) for row in conn.execute(_SELECT).all()]
+
+    def count_sealed(self) -> int:
+        """How many rows hold sealed secrets (every stored connector does, ``{}`` included)."""
+        with self._engine.connect() as conn:
+            query = sa.select(sa.func.count()).where(table.c.secrets.is_not(None))
+            return int(conn.execute(query).scalar_one())
 
     def insert(
         self,

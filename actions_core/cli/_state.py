@@ -66,6 +66,18 @@ class State:
             self._actions = cli.build_actions(data_dir=self.data_dir, config=self.config)
         return self._actions
 
+    @property
+    def existing_actions(self) -> Actions:
+        """:attr:`actions` for a read-only command: the store must exist already, so that a
+        mistyped ``--data-dir`` (or the wrong folder) is reported instead of creating one."""
+        if self._actions is None:
+            from actions_core.actions import missing_store
+
+            problem = missing_store(self.data_dir, self.config)
+            if problem is not None:
+                raise ConfigError(problem)
+        return self.actions
+
     def close(self) -> None:
         """Flush the event log: records are written by a background thread."""
         if self._actions is not None:

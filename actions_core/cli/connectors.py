@@ -115,7 +115,7 @@ def create_command(
 @pass_state
 def list_command(state: State, space_id: str, as_json: bool) -> None:
     """List the space's connectors and every preconfigured one."""
-    found = state.actions.connectors.list(space_id=space_id)
+    found = state.existing_actions.connectors.list(space_id=space_id)
     if as_json:
         echo_json([c.to_api() for c in found])
     else:
@@ -129,7 +129,7 @@ def list_command(state: State, space_id: str, as_json: bool) -> None:
 @pass_state
 def get_command(state: State, connector_id: str, space_id: str, as_json: bool) -> None:
     """Show one connector (never its secrets)."""
-    connector = state.actions.connectors.get(connector_id, space_id=space_id)
+    connector = state.existing_actions.connectors.get(connector_id, space_id=space_id)
     if as_json:
         echo_json(connector.to_api())
     else:

@@ -63,7 +63,7 @@ def events_command(
       actions events --connector my-log --json
       actions events --execution EXECUTION_ID --json
     """
-    actions = state.actions
+    actions = state.existing_actions
     if space_id is not None:
         check_space_id(space_id)
     found = actions.events.recent(

@@ -18,7 +18,7 @@ __all__ = ["types_command"]
 
 
 def _list(state: State, as_json: bool) -> None:
-    infos = state.actions.types()
+    infos = state.existing_actions.types()
     if as_json:
         echo_json([info.to_api() for info in infos])
         return
@@ -82,7 +82,7 @@ def _type_view(info: ConnectorTypeInfo) -> Table:
 @pass_state
 def show_command(state: State, type_id: str, as_json: bool) -> None:
     """Show one type: description, feature ids and its config, secrets and params schemas."""
-    found = [info for info in state.actions.types() if info.id == type_id]
+    found = [info for info in state.existing_actions.types() if info.id == type_id]
     if not found:
         raise NotFoundError(f"Connector type [{type_id}] not found")
     if as_json:

@@ -45,7 +45,7 @@ class _KeyNames(Mapping[str, str]):
         if self._names is None:
             from actions_core.server.apikeys import ApiKeyStore
 
-            keys = ApiKeyStore(self._state.actions.engine).list()
+            keys = ApiKeyStore(self._state.existing_actions.engine).list()
             self._names = {key.id: key.name for key in keys}
         return self._names
 
@@ -125,7 +125,7 @@ def usage_command(
         raise click.BadParameter(detail, param_hint=hint) from None
     check_space_id(space_id)
     body = usage_body(
-        state.actions,
+        state.existing_actions,
         query,
         connector_id=connector_id,
         space_id=space_id,

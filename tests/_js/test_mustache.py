@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
 
-from actions_core._js.mustache import ESCAPES, TemplateError, prepare_variables, render, render_deep
+from actions_core._js.mustache import (
+    ESCAPES,
+    MAX_NESTING,
+    MAX_OUTPUT,
+    TemplateError,
+    prepare_variables,
+    render,
+    render_deep,
+)
 
 
 def error(template: str, message: str) -> str:
@@ -542,3 +551,59 @@ def test_format_number_with_unsupported_options_renders_error_string() -> None:
     template = '{{#FormatNumber}}1; en-US; {"style": "currency"}{{/FormatNumber}}'
 
     assert render(template, {}).startswith(error(template, "unsupported options"))
+
+
+# --- limits: time linear in the template, bounded nesting and output (issue 12, defect 3) ---
+
+
+def timed_render(template: str, variables: dict) -> tuple[str, float]:
+    began = time.perf_counter()
+    out = render(template, variables)
+    return out, time.perf_counter() - began
+
+
+def test_many_standalone_sections_on_one_line_render_in_linear_time() -> None:
+    """100k sections on one line took 32 s (each tag rescanned the line); now well under
+    a second alone, so 10 s holds on a loaded machine and still fails the quadratic parser."""
+    out, seconds = timed_render("{{#a}}x{{/a}}" * 100_000, {"a": True})
+    assert out == "x" * 100_000
+    assert seconds < 10
+
+
+def test_sections_nested_deeper_than_the_limit_are_a_clear_error() -> None:
+    depth = MAX_NESTING + 1
+    template = "{{#a}}" * depth + "x" + "{{/a}}" * depth
+    out, seconds = timed_render(template, {"a": True})
+    assert out == error(template, f"sections nested deeper than {MAX_NESTING} at {6 * MAX_NESTING}")
+    assert seconds < 5
+
+
+def test_sections_nested_to_the_limit_render() -> None:
+    template = "{{#a}}" * MAX_NESTING + "x" + "{{/a}}" * MAX_NESTING
+    assert render(template, {"a": True}) == "x"
+
+
+def test_nesting_40k_deep_is_refused_quickly_and_in_little_memory() -> None:
+    template = "{{#a}}" * 40_000 + "x" + "{{/a}}" * 40_000
+    out, seconds = timed_render(template, {"a": True})
+    assert out.endswith(f"sections nested deeper than {MAX_NESTING} at {6 * MAX_NESTING}")
+    assert seconds < 5
+
+
+def test_output_larger_than_the_limit_is_a_clear_error_not_a_memory_blowup() -> None:
+    # 100 ** 4 repetitions of 10 characters: 10^9 characters if nothing stopped it
+    template = "{{#l}}" * 4 + "0123456789" + "{{/l}}" * 4
+    out, seconds = timed_render(template, {"l": list(range(100))})
+    assert out == error(template, f"the rendered text is longer than {MAX_OUTPUT} characters")
+    assert seconds < 30
+
+
+def test_a_section_lambda_still_receives_its_raw_inner_template() -> None:
+    seen = []
+
+    def upper(text, render_inner):
+        seen.append(text)
+        return render_inner(text).upper()
+
+    assert render("{{#up}}hi {{name}}{{/up}}", {"up": upper, "name": "bo"}) == "HI BO"
+    assert seen == ["hi {{name}}"]

@@ -66,6 +66,8 @@ def serve_command(data_dir: Path) -> list[str]:
 def cli(monkeypatch, tmp_path):
     monkeypatch.setenv("ACTIONS_ENCRYPTION_KEY", KEY)
     monkeypatch.setattr(cli_module, "build_actions", build_for_case)
+    # an existing store: read-only commands (``types``) refuse to create one
+    Actions(data_dir=tmp_path / "data", config={"actions": {"encryptionKey": KEY}}).close()
 
     def run(case: str, *args: str):
         monkeypatch.setenv(CASE_ENV, case)
