@@ -183,7 +183,7 @@ def test_types_json_is_the_api_body_with_schemas(run, store) -> None:
     assert types[0]["params_schema"]["required"] == ["message"]
 
 
-def test_types_show_gives_description_feature_ids_and_schemas(run, test_types) -> None:
+def test_types_show_gives_description_feature_ids_and_schemas(run, store, test_types) -> None:
     shown = ok(run("types", "show", ".vault")).stdout
     for label in ("Description", "Feature ids", "Config schema", "Secrets schema", "Params"):
         assert label in shown
@@ -350,7 +350,7 @@ def test_events_of_one_execution_and_an_unknown_execution(run) -> None:
     assert (missing.exit_code, missing.stderr) == (1, "Error: Execution [nope] not found\n")
 
 
-def test_unknown_type_exits_1(run) -> None:
+def test_unknown_type_exits_1(run, store) -> None:
     result = run("types", "show", ".nope")
     assert (result.exit_code, result.stderr) == (1, "Error: Connector type [.nope] not found\n")
 
@@ -762,6 +762,7 @@ def test_usage_without_api_key_users_does_not_load_the_service(tmp_path, monkeyp
         "print('fastapi' in sys.modules, file=sys.stderr)"
     )
     data = str(tmp_path / "data")
+    Actions(data_dir=data, config={"actions": {"encryptionKey": KEY}}).close()  # a store to read
     args = ("--data-dir", data, "-q", "usage", "--json", "--interval", "hour")
     result = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60

@@ -272,6 +272,7 @@ def test_usage_query_problems_are_usage_errors_naming_the_option(run, args, mess
 
 
 def test_usage_of_an_unknown_connector_or_space_is_not_found(run) -> None:
+    run("connectors", "create", "--type", ".server-log", "--name", "x")  # a store to read
     for args in (("--connector", "nope"), ("--connector", "nope", "--space", "team")):
         result = run("usage", *args)
         assert result.exit_code == 1
