@@ -271,6 +271,19 @@ class EventLog:
         report.users = sorted((_group(row) for row in rows.users), key=_largest_first)
         return report
 
+    def total_tokens_by_connector(
+        self,
+        *,
+        space_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> dict[str, int]:
+        """Total tokens per connector id over ``[start, end)`` (connectors without usage are
+        absent), in one query: what ``usage(connector_id=…).totals.total_tokens`` gives for
+        each connector."""
+        self.flush()
+        return self._rows.totals_by_connector(space_id=space_id, start=start, end=end)
+
 
 def _sums(row: sa.Row) -> dict[str, int]:
     """The counters of a usage row (SQL sums are NULL over rows without that count)."""

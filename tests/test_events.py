@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from actions_core._store import open_engine, sqlite_url
 from actions_core.events import EventLog
@@ -95,3 +96,37 @@ def test_flush_waits_for_queued_records(log):
         record(log, BASE + timedelta(seconds=i))
     assert log.flush(timeout=30)
     assert len(log.recent(limit=5000)) == 1000
+
+
+def test_total_tokens_by_connector_is_one_grouped_query(tmp_path):
+    """What the connectors page shows for every connector, without a query per connector."""
+    engine = open_engine(sqlite_url(tmp_path / "grouped.sqlite3"))
+    log = EventLog(engine)
+    try:
+        for n in range(30):
+            record(log, BASE + timedelta(hours=n), connector=f"c{n % 3}", prompt=n, completion=1)
+        record(log, BASE - timedelta(days=2), connector="c0", prompt=1000)  # before the range
+        log.record(
+            action="execute",
+            execution_id="e-other",
+            connector_id="c9",
+            action_type_id=".gen-ai",
+            space_id="other",
+            is_preconfigured=False,
+            outcome="success",
+            total_tokens=7,
+        )
+        log.flush()
+        statements: list[str] = []
+        sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        start, end = BASE, BASE + timedelta(days=30)
+        totals = log.total_tokens_by_connector(space_id="default", start=start, end=end)
+        assert len(statements) == 1
+        for connector in ("c0", "c1", "c2"):
+            report = log.usage(connector_id=connector, space_id="default", start=start, end=end)
+            assert totals[connector] == report.totals.total_tokens
+        assert set(totals) == {"c0", "c1", "c2"}
+        assert totals["c0"] == sum(n + 1 for n in range(0, 30, 3))
+    finally:
+        log.close()
+        engine.dispose()

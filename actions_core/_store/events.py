@@ -105,3 +105,27 @@ class EventRows:
                 list(conn.execute(models_query).all()),
                 list(conn.execute(users_query).all()),
             )
+
+    def totals_by_connector(
+        self,
+        *,
+        space_id: str | None,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> dict[str, int]:
+        """Total tokens of ``execute`` records per connector id, in one grouped query
+        (a page listing many connectors must not ask once per connector)."""
+        conditions = [table.c.action == "execute", table.c.total_tokens.is_not(None)]
+        if space_id is not None:
+            conditions.append(table.c.space_id == space_id)
+        if start is not None:
+            conditions.append(table.c.timestamp_ms >= int(start.timestamp() * 1000))
+        if end is not None:
+            conditions.append(table.c.timestamp_ms < int(end.timestamp() * 1000))
+        query = (
+            sa.select(table.c.connector_id, sa.func.sum(table.c.total_tokens))
+            .where(*conditions)
+            .group_by(table.c.connector_id)
+        )
+        with self._engine.connect() as conn:
+            return {row[0]: int(row[1] or 0) for row in conn.execute(query)}

@@ -216,17 +216,10 @@ async def connectors_page(
     def rows() -> list[tuple[Any, int]]:
         found = state.actions.connectors.list(space_id=space)
         query = parse_usage_query(None, None, "week")
-        out = []
-        for connector in found:
-            report = state.actions.events.usage(
-                connector_id=connector.id,
-                space_id=space,
-                start=query.start,
-                end=query.end,
-                interval_seconds=query.interval_seconds,
-            )
-            out.append((connector, report.totals.total_tokens))
-        return out
+        totals = state.actions.events.total_tokens_by_connector(
+            space_id=space, start=query.start, end=query.end
+        )
+        return [(connector, totals.get(connector.id, 0)) for connector in found]
 
     prefix = _prefix(space)
     lines = "".join(

@@ -115,4 +115,5 @@ def serve(
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
+        app.state.server.audit.close()  # the lines still queued reach the file
         sock.close()
