@@ -12,7 +12,10 @@ import pytest
 
 from actions_core import HostNotAllowedError, HttpClient, NetworkPolicy
 from actions_core._net.ssrf import AddressGuard, AddressNotAllowedError, non_public_reason
+from tests._net.transports import both_transports
 from tests.servers import TcpServer, read_request_head
+
+transport = both_transports(__name__)
 
 # --- classification, on literals only ---
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -82,9 +83,13 @@ async def audited(
     *args: Any,
     **kwargs: Any,
 ) -> T:
-    """``call(*args, **kwargs)`` in the thread pool, its failure (re-raised) or success audited."""
+    """``call(*args, **kwargs)`` (awaited when it is a coroutine function, else run in the
+    thread pool), its failure (re-raised) or success audited."""
     try:
-        result = await run_in_threadpool(call, *args, **kwargs)
+        if inspect.iscoroutinefunction(call):
+            result = await call(*args, **kwargs)
+        else:
+            result = await run_in_threadpool(call, *args, **kwargs)
     except ActionsError as err:
         state.audit.log(action, audit, connector_id, error=err)
         raise

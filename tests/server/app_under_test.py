@@ -6,8 +6,10 @@ Entry points cannot be added to a running interpreter, so the test action types 
 
 from __future__ import annotations
 
+import asyncio
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import actions_core
@@ -36,6 +38,41 @@ def _upstream_stream(ctx: actions_core.ExecutionContext) -> Iterator[bytes]:
             yield from response.iter_content(chunk_size=None)
         finally:
             response.close()
+
+    return chunks()
+
+
+def _upstream_astream(ctx: actions_core.ExecutionContext) -> AsyncIterator[bytes]:
+    """``.upstream-stream`` as an async generator on ``ctx.ahttp``."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        url = ctx.config["url"] + ctx.params["path"]
+        response = await ctx.ahttp.request("GET", url, stream=True)
+        try:
+            response.raise_for_status()
+            async for data in response.aiter_bytes():
+                yield data
+        finally:
+            await response.aclose()
+
+    return chunks()
+
+
+def _thread_names(ctx: actions_core.ExecutionContext) -> AsyncIterator[dict[str, Any]]:
+    """Which thread produces each chunk (and whether the caller iterates on its loop)."""
+
+    async def chunks() -> AsyncIterator[dict[str, Any]]:
+        for _ in range(3):
+            await asyncio.sleep(0.01)
+            yield {"thread": threading.current_thread().name, "async": ctx.async_streams}
+
+    return chunks()
+
+
+def _failing_astream(ctx: actions_core.ExecutionContext) -> AsyncIterator[Any]:
+    async def chunks() -> AsyncIterator[Any]:
+        yield {"delta": "partial"}
+        raise ExecutionError("upstream went away")
 
     return chunks()
 
@@ -82,7 +119,18 @@ TYPES = [
         config_schema=_object(url={"type": "string"}),
         params_schema=_object(path={"type": "string"}),
     ),
+    actions_core.ActionType(
+        id=".upstream-astream",
+        name="Upstream stream (asyncio)",
+        executor=_upstream_astream,
+        config_schema=_object(url={"type": "string"}),
+        params_schema=_object(path={"type": "string"}),
+    ),
+    actions_core.ActionType(id=".thread-names", name="Thread names", executor=_thread_names),
     actions_core.ActionType(id=".failing-stream", name="Failing stream", executor=_failing_stream),
+    actions_core.ActionType(
+        id=".failing-astream", name="Failing stream (asyncio)", executor=_failing_astream
+    ),
     actions_core.ActionType(id=".failing", name="Failing", executor=_failing),
 ]
 
