@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import queue
 import threading
 import time
@@ -309,6 +310,20 @@ def _event(row: sa.Row) -> Event:
     data.pop("id")
     timestamp_ms = data.pop("timestamp_ms")
     return Event(timestamp=datetime.fromtimestamp(timestamp_ms / 1000, UTC), **data)
+
+
+def _reset_after_fork() -> None:
+    """In a forked child the parent's writer thread does not exist: start afresh (records the
+    parent had queued are the parent's to write)."""
+    for log in list(_open_logs):
+        log._queue = queue.SimpleQueue()
+        log._pending = 0
+        log._cond = threading.Condition()
+        log._writer = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 @atexit.register

@@ -156,6 +156,8 @@ class ServerSettings(_Strict):
     maxPayload: ByteSize = 1024 * 1024
     #: Basic-auth users (name → role and password); API keys need no configuration.
     users: dict[str, ServerUser] = Field(default_factory=dict)
+    #: Worker processes sharing the port (``actions serve --workers``); default: one per core.
+    workers: int | None = Field(default=None, ge=1, le=256)
 
 
 #: Kibana settings that are accepted for compatibility but have no effect here.

@@ -743,6 +743,12 @@ class HttpClient:
         ``responseTimeout``); what timeout messages report."""
         return effective_timeout(self.policy, timeout)
 
+    def forget_sessions(self) -> None:
+        """Drop the pooled sessions without closing their connections: for a forked process,
+        whose inherited sockets belong to its parent."""
+        self._lock = threading.Lock()
+        self._sessions = OrderedDict()
+
     def close(self) -> None:
         with self._lock:
             for session in self._sessions.values():

@@ -1,4 +1,5 @@
-"""The service under test, run as its own process: ``python -m tests.server.app_under_test``.
+"""The service under test, run as its own process:
+``python -m tests.server.app_under_test CONFIG DATA_DIR [WORKERS]`` (one worker by default).
 
 Entry points cannot be added to a running interpreter, so the test action types are handed to
 ``Actions`` as a plugin object here and the real ``serve()`` (uvicorn) runs them.
@@ -7,6 +8,7 @@ Entry points cannot be added to a running interpreter, so the test action types 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -85,6 +87,11 @@ def _failing_stream(ctx: actions_core.ExecutionContext) -> Iterator[Any]:
     return chunks()
 
 
+def _pid(ctx: actions_core.ExecutionContext) -> dict[str, Any]:
+    """Which worker process ran the execution, and the connector's config it saw."""
+    return {"pid": os.getpid(), "config": ctx.config}
+
+
 def _failing(ctx: actions_core.ExecutionContext) -> None:
     raise ExecutionError("the service said no", retry=False)
 
@@ -132,14 +139,27 @@ TYPES = [
         id=".failing-astream", name="Failing stream (asyncio)", executor=_failing_astream
     ),
     actions_core.ActionType(id=".failing", name="Failing", executor=_failing),
+    actions_core.ActionType(
+        id=".pid",
+        name="Worker pid",
+        executor=_pid,
+        config_schema=_object(value={"type": "string"}),
+    ),
 ]
 
 
 def main() -> None:
     config, data_dir = sys.argv[1], sys.argv[2]
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     actions = Actions(data_dir=data_dir, config=config, plugins=[TypesPlugin(*TYPES)])
     try:
-        serve(actions, host="127.0.0.1", port=0, echo=lambda line: print(line, flush=True))
+        serve(
+            actions,
+            host="127.0.0.1",
+            port=0,
+            workers=workers,
+            echo=lambda line: print(line, flush=True),
+        )
     finally:
         actions.close()
 
