@@ -241,7 +241,7 @@ async def _streams(url: str, body: bytes, headers: dict[str, str], count: int) -
                         if first is None:
                             first = time.perf_counter() - start
                         received += data
-                    if received.count(b"data: ") < CHUNKS or b'"usage"' not in received:
+                    if received.count(b"data: ") < CHUNKS or b"data: [DONE]" not in received:
                         errors.append(f"incomplete stream ({len(received)} bytes)")
                         return
                     ttfb.append(first or 0.0)
@@ -460,10 +460,13 @@ def prepare_actions(work: Path, upstream: str) -> tuple[str, dict[str, Any], str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)))
-    parser.add_argument("--systems", default="direct,floor,actions,litellm")
-    parser.add_argument("--rate-seconds", type=float, default=5.0)
+    parser.add_argument("--systems", default="direct,floor,actions,litellm,throughput")
+    parser.add_argument("--rate-seconds", type=int, default=5)
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--json", default=str(ROOT / "bench" / ".gateway-results.json"))
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other systems' results from --json"
+    )
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
     systems = args.systems.split(",")
@@ -476,6 +479,15 @@ def main() -> None:
     )
     plain_body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]})
     results: dict[str, Any] = {"levels": levels, "streams": {}, "rate": {}}
+    if args.merge and Path(args.json).exists():
+        kept = json.loads(Path(args.json).read_text())
+        if "throughput" in kept:
+            results["throughput"] = kept["throughput"]
+        results["streams"] = {
+            system: {int(n): entry for n, entry in entries.items()}
+            for system, entries in kept["streams"].items()
+        }
+        results["rate"] = kept["rate"]
     data_dir, config, cid, key = prepare_actions(work, upstream)
     db = Path(data_dir) / "actions.sqlite3"
     act_url = f"http://127.0.0.1:{act_port}/api/actions/connector/{cid}/_execute"
@@ -616,12 +628,81 @@ def main() -> None:
                 }
                 results["rate"]["LiteLLM proxy"] = client(job)
                 print("litellm rate", results["rate"]["LiteLLM proxy"], flush=True)
+    if "throughput" in systems:
+        results["throughput"] = throughput(work, args.rate_seconds)
     results["machine"] = _machine()
     results["when"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     Path(args.json).write_text(json.dumps(results, indent=1))
     import gateway_report
 
     gateway_report.write(results, Path(args.output), ROOT / "docs" / "img" / "gateway.png")
+
+
+def ab(url: str, body: str, headers: dict[str, str], seconds: float, clients: int) -> dict:
+    """Apache Bench (C, far lighter than a Python client): non-streamed requests per second."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        handle.write(body)
+    command = ["ab", "-q", "-c", str(clients), "-t", str(seconds), "-n", "10000000"]
+    command += ["-p", handle.name, "-T", "application/json"]
+    for name, value in headers.items():
+        if name.lower() != "content-type":
+            command += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60)
+    os.unlink(handle.name)
+    found: dict[str, Any] = {"rps": 0.0, "failed": None, "non_2xx": 0}
+    for line in out.stdout.splitlines():
+        if line.startswith("Requests per second:"):
+            found["rps"] = float(line.split()[3])
+        elif line.startswith("Failed requests:"):
+            found["failed"] = int(line.split()[2])
+        elif line.startswith("Non-2xx responses:"):
+            found["non_2xx"] = int(line.split()[2])
+    return found
+
+
+def throughput(work: Path, seconds: float, clients: int = 20) -> dict[str, Any]:
+    """Non-streamed ``_execute`` (``run``) against the canned nginx endpoint, as issue 15 says:
+    the floor relay, then ``actions serve --workers 1`` and ``--workers 2``."""
+    from endpoint import nginx_endpoint
+
+    from actions_core import Actions
+    from actions_core.server.apikeys import ApiKeyStore
+
+    found: dict[str, Any] = {}
+    plain = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]})
+    with nginx_endpoint() as base:
+        target = f"{base}/v1/chat/completions"
+        config = {"actions": {"allowedHosts": ["*", "127.0.0.1"]}}
+        data_dir = str(work / "throughput-data")
+        with Actions(data_dir=data_dir, config=config) as actions:
+            connector = actions.connectors.create(
+                connector_type_id=".gen-ai",
+                name="nginx",
+                config={"apiProvider": "Other", "apiUrl": target, "defaultModel": MODEL},
+                secrets={"apiKey": "sk-upstream"},
+            )
+            key = ApiKeyStore(actions.engine).create("bench", "all").encoded
+        found["nginx itself"] = ab(target, plain, {}, seconds, clients)
+        print("nginx", found["nginx itself"], flush=True)
+        port = free_port()
+        cmd = [_python(), __file__, "floor", str(port), target]
+        with process(cmd, None, port, work / "floor-rate.log"):
+            url = f"http://127.0.0.1:{port}/relay"
+            found["floor relay"] = ab(url, plain, {}, seconds, clients)
+            print("floor", found["floor relay"], flush=True)
+        body = json.dumps({"params": {"subAction": "run", "subActionParams": {"body": plain}}})
+        headers = {"Authorization": f"ApiKey {key}", "kbn-xsrf": "1"}
+        for workers in (1, 2):
+            port = free_port()
+            cmd = [_python(), __file__, "actions", data_dir, json.dumps(config), str(port)]
+            with process([*cmd, str(workers)], None, port, work / f"rate{workers}.log") as pid:
+                url = f"http://127.0.0.1:{port}/api/actions/connector/{connector.id}/_execute"
+                before = cpu_seconds(pid)
+                entry = ab(url, body, headers, seconds, clients)
+                entry["server_cpu_s"] = cpu_seconds(pid) - before
+                found[f"actions serve --workers {workers}"] = entry
+                print("actions", workers, entry, flush=True)
+    return found
 
 
 def _machine() -> str:

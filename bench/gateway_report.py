@@ -25,6 +25,10 @@ def _s(value: float) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:.2f} s"
 
 
+def _cpu(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} ms"
+
+
 def _verdict(met: bool) -> str:
     return "**met**" if met else "**missed**"
 
@@ -66,7 +70,7 @@ def targets(results: dict[str, Any]) -> list[list[str]]:
                 "reported",
             ]
         )
-    rate = results.get("rate", {})
+    rate = results.get("throughput") or results.get("rate", {})
     one = rate.get("actions serve --workers 1")
     two = rate.get("actions serve --workers 2")
     floor_rate = rate.get("floor relay")
@@ -111,6 +115,7 @@ def streams_table(results: dict[str, Any]) -> str:
                     str(entry["errors"]),
                     "—" if events is None else f"{events:,}",
                     f"{entry['rss_per_stream_kb']:.1f} KB" if system != "direct" else "—",
+                    _cpu(entry.get("server_cpu_ms_per_stream")),
                 ]
             )
     head = [
@@ -122,6 +127,7 @@ def streams_table(results: dict[str, Any]) -> str:
         "errors",
         "events with usage",
         "RSS per open stream",
+        "server CPU per stream",
     ]
     return _table(head, rows, "---:")
 
@@ -148,11 +154,37 @@ def ratio_table(results: dict[str, Any]) -> str:
 
 
 def rate_table(results: dict[str, Any]) -> str:
-    rows = [
-        [name, f"{entry['rps']:.0f} req/s", str(entry["errors"])]
-        for name, entry in results.get("rate", {}).items()
+    rows = []
+    for name, entry in results.get("throughput", {}).items():
+        failed = (entry.get("failed") or 0) + (entry.get("non_2xx") or 0)
+        cpu = entry.get("server_cpu_s")
+        rows.append(
+            [
+                name,
+                "ab, canned nginx",
+                f"{entry['rps']:.0f} req/s",
+                str(failed),
+                "—" if cpu is None else f"{cpu:.1f} s",
+            ]
+        )
+    for name, entry in results.get("rate", {}).items():
+        rows.append(
+            [
+                name,
+                "aiohttp, asyncio upstream",
+                f"{entry['rps']:.0f} req/s",
+                str(entry["errors"]),
+                "—",
+            ]
+        )
+    head = [
+        "system (20 clients, non-streamed)",
+        "client, upstream",
+        "throughput",
+        "errors",
+        "server CPU",
     ]
-    return _table(["system (20 clients, non-streamed)", "throughput", "errors"], rows, "---:")
+    return _table(head, rows, "---:")
 
 
 def chart(results: dict[str, Any], image: Path) -> None:
