@@ -13,6 +13,7 @@ whole at the end of the file, so several ``actions serve`` worker processes can 
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import queue
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +34,7 @@ __all__ = ["AUDIT_FILE", "AuditLog", "AuditRequest"]
 AUDIT_FILE = "audit.log"
 _STOP = object()
 _log = logging.getLogger("actions_core.server.audit")
+_open_logs: weakref.WeakSet[AuditLog] = weakref.WeakSet()
 _FLUSH_WAIT = 10.0  # seconds a flush or close waits for the writer at most
 
 #: action → (present, progressive, past) verbs and ECS event type, as Kibana's audit_events.ts.
@@ -73,6 +76,7 @@ class AuditLog:
         self._pending = 0
         self._writer: threading.Thread | None = None
         self._closed = False
+        _open_logs.add(self)
 
     def log(
         self,
@@ -192,3 +196,10 @@ class AuditLog:
                     self._cond.notify_all()
         finally:
             os.close(fd)
+
+
+@atexit.register
+def _close_open_logs() -> None:
+    """Lines still queued when the interpreter exits reach the file (the writer is a daemon)."""
+    for log in list(_open_logs):
+        log.close()

@@ -2,8 +2,9 @@
 tests run against each: ``requests`` (``HttpClient``, ``ctx.http``) and httpx on asyncio
 (``AsyncHttpClient``, ``ctx.ahttp``).
 
-A test module opts in with ``both_transports(globals())``'s fixture: every use of the name
-``HttpClient`` in that module then builds the transport of the current parameter.
+A test module opts in with ``transport = both_transports(__name__)`` (an autouse fixture): every
+use of the name ``HttpClient`` in that module then builds the transport of the current
+parameter, and each test runs once per transport.
 """
 
 from __future__ import annotations
