@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS b
         js_truthy,
         js_type_name,
     )
+    from actions_core._net.aclient import AsyncHttpClient
     from actions_core._net.client import HttpClient
     from actions_core._net.errors import (
         CERTIFICATE_ERROR_CODES,
@@ -56,7 +57,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS b
     from actions_core._plugins.lazy import imported_on_first_call
     from actions_core._plugins.subactions import SubActionConnector, sub_action, sub_action_type
     from actions_core._run.context import ExecutionContext, TokenUsage, ValidationContext
-    from actions_core._run.executor import ExecutionStream
+    from actions_core._run.executor import AsyncExecutionStream, ExecutionStream
     from actions_core._run.result import ActionResult, ExecutionError
     from actions_core._run.templating import render_template
     from actions_core.actions import Actions, ConnectorTypeInfo
@@ -98,6 +99,8 @@ _EXPORTS: dict[str, str] = {
     "Event": ".events",
     "UsageReport": ".events",
     "ExecutionStream": "._run.executor",
+    "AsyncExecutionStream": "._run.executor",
+    "AsyncHttpClient": "._net.aclient",
     "hookimpl": "._plugins.hookspecs",
     "HttpClient": "._net.client",
     "imported_on_first_call": "._plugins.lazy",
@@ -144,6 +147,8 @@ __all__ = [
     "Actions",
     "ActionsError",
     "AddressNotAllowedError",
+    "AsyncExecutionStream",
+    "AsyncHttpClient",
     "ConfigError",
     "ConflictError",
     "Connector",

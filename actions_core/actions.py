@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actions_core._net.client import HttpClient
 from actions_core._net.policy import NetworkPolicy
@@ -25,6 +27,9 @@ from actions_core.errors import ConfigError
 from actions_core.events import Event, EventLog, UsageReport
 from actions_core.secrets import KEY_FILE_NAME, SecretBox, load_or_create_key_file
 from actions_core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from actions_core._net.aclient import AsyncHttpClient
 
 __all__ = ["Actions", "ConnectorTypeInfo"]
 
@@ -127,9 +132,28 @@ class Actions:
         self.connectors = ConnectorsClient(
             self._engine, self.registry, self.secret_box, self.network, options.preconfigured
         )
+        self._ahttp: AsyncHttpClient | None = None
+        self._ahttp_lock = threading.Lock()
         self._executor = Executor(
-            self.registry, self.connectors, self.events, self.http, self.network
+            self.registry,
+            self.connectors,
+            self.events,
+            self.http,
+            self.network,
+            lambda: self.ahttp,
         )
+
+    @property
+    def ahttp(self) -> AsyncHttpClient:
+        """The asyncio HTTP client under the same network policy as ``http`` (made on first
+        use: it loads httpx)."""
+        if self._ahttp is None:
+            with self._ahttp_lock:
+                if self._ahttp is None:
+                    from actions_core._net.aclient import AsyncHttpClient
+
+                    self._ahttp = AsyncHttpClient(self.network)
+        return self._ahttp
 
     @property
     def engine(self) -> Any:
@@ -198,6 +222,32 @@ class Actions:
         return self._executor.execute(
             connector_id, params, space_id=space_id, source=source, user=user
         )
+
+    async def execute_async(
+        self,
+        connector_id: str,
+        params: Any,
+        *,
+        space_id: str = "default",
+        source: str = "python",
+        user: str | None = None,
+    ) -> ActionResult:
+        """:meth:`execute` for asyncio callers. The synchronous part (resolve, validate, a
+        blocking executor) runs in a worker thread; a streaming result whose executor is an
+        async generator comes back as an :class:`AsyncExecutionStream` to ``async for`` on this
+        loop (each chunk an ``await``, no thread), closed with ``await data.aclose()``."""
+        import anyio.to_thread  # with httpx and starlette; only asyncio callers get here
+
+        run = functools.partial(
+            self._executor.execute,
+            connector_id,
+            params,
+            space_id=space_id,
+            source=source,
+            user=user,
+            async_streams=True,
+        )
+        return await anyio.to_thread.run_sync(run)
 
     def render_parameter_templates(
         self,

@@ -112,6 +112,11 @@ class ConnectorsClient:
         self._network = network
         self._preconfigured = dict(preconfigured)
         self._cache = ResolveCache(RESOLVE_CACHE_TTL)
+        #: Set when other processes write the same store at the same time (``actions serve
+        #: --workers N``): a cached resolution is then used only while the row's version is
+        #: unchanged (one indexed read instead of a read, a decryption and a validation), so a
+        #: write through any process is seen by the next execution in every process.
+        self.shared_store = False
         self._resolved_preconfigured: dict[str, ResolvedConnector] = {}
 
     @property
@@ -267,7 +272,9 @@ class ConnectorsClient:
                 self._resolved_preconfigured[id] = resolved
             return resolved
         cached = self._cache.get(space_id, id)
-        if cached is not None:
+        if cached is not None and (
+            not self.shared_store or self._rows.version(space_id, id) == cached.version
+        ):
             return cached
         check_space_id(space_id)
         row = self._rows.get(space_id, id)
@@ -280,7 +287,9 @@ class ConnectorsClient:
         except SecretsUnavailable as err:
             secrets, problem = None, str(err)
         connector = self._from_row(row, missing=secrets is None)
-        resolved = ResolvedConnector(connector, dict(row.config), secrets, problem)
+        resolved = ResolvedConnector(
+            connector, dict(row.config), secrets, problem, version=row.version
+        )
         self._cache.put(space_id, id, resolved)
         return resolved
 

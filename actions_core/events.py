@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import weakref
@@ -334,6 +335,23 @@ def _event(row: sa.Row[Any]) -> Event:
     data.pop("id")
     timestamp_ms = data.pop("timestamp_ms")
     return Event(timestamp=datetime.fromtimestamp(timestamp_ms / 1000, UTC), **data)
+
+
+def _reset_after_fork() -> None:
+    """In a forked child the parent's writer thread does not exist: start afresh (records the
+    parent had queued are the parent's to write)."""
+    for log in list(_open_logs):
+        log._cond = threading.Condition()
+        log._buffer = []
+        log._done = log._queued
+        log._writing = False
+        log._wake = threading.Event()
+        log._writer = None
+        log._rows.forget_connection()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 @atexit.register

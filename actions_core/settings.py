@@ -158,6 +158,8 @@ class ServerSettings(_Strict):
     users: dict[str, ServerUser] = Field(default_factory=dict)
     # --- browser UI (issue 10): how long a sign-in session lasts (e.g. "8h", "30m") ---
     sessionLifetime: Duration = 8 * 3600.0
+    #: Worker processes sharing the port (``actions serve --workers``); default: one per core.
+    workers: int | None = Field(default=None, ge=1, le=256)
 
 
 #: Kibana settings that are accepted for compatibility but have no effect here.

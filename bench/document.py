@@ -188,7 +188,17 @@ def write(results: dict[str, Any], path: Path, image: Path) -> None:
     ]
     if NOTES.exists():
         parts += [NOTES.read_text().strip(), ""]
-    path.write_text("\n".join(parts))
+    text = "\n".join(parts)
+    kept = _gateway_section(path)  # written by bench/gateway.py; kept when this page is redone
+    path.write_text(text.rstrip("\n") + "\n\n" + kept if kept else text)
+
+
+def _gateway_section(path: Path) -> str:
+    old = path.read_text() if path.exists() else ""
+    start, end = "<!-- gateway:start -->", "<!-- gateway:end -->"
+    if start not in old or end not in old:
+        return ""
+    return old[old.index(start) : old.index(end) + len(end)] + "\n"
 
 
 def _mustache_lines(cases: dict[str, dict] | None) -> list[str]:

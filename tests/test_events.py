@@ -159,4 +159,3 @@ def test_a_write_refused_by_the_database_is_dropped_without_stopping_the_writer(
         assert [e.connector_id for e in event_log.recent()] == ["kept"]
     finally:
         event_log.close()
-        engine.dispose()

@@ -1,5 +1,6 @@
 """The outbound request factory: allowed hosts and redirects, timeouts, size limits, streams,
-connection reuse — against real servers on 127.0.0.1."""
+connection reuse — against real servers on 127.0.0.1, through both transports (requests and
+httpx on asyncio: see tests/_net/transports.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ from actions_core import (
     ResponseTooLargeError,
     TlsOptions,
 )
+from tests._net.transports import both_transports, requests_only
 from tests.servers import TcpServer, Upstream, read_request_head, wait_until
+
+transport = both_transports(__name__)
 
 LOOPBACK = ("127.0.0.1", "localhost")
 
@@ -384,7 +388,8 @@ def test_a_refused_connection_is_a_connection_error():
 # --- sessions: shared, stateless, safe under concurrency ---
 
 
-def test_sessions_are_cached_per_policy_and_tls_options():
+def test_sessions_are_cached_per_policy_and_tls_options(transport):
+    requests_only(transport)
     http = client()
     assert http.session() is http.session()
     assert http.session(tls=TlsOptions(verification_mode="none")) is http.session(
@@ -411,7 +416,7 @@ def test_tls_and_proxies_cannot_be_overridden_per_request(web):
             http.request("GET", web.url("/"), **{name: value})
 
 
-def test_concurrent_requests_share_the_pool_safely(web):
+def test_concurrent_requests_share_the_pool_safely(web, transport):
     web.expect_request("/n").respond_with_handler(
         lambda request: Response(request.args["i"], status=200)
     )
@@ -423,6 +428,8 @@ def test_concurrent_requests_share_the_pool_safely(web):
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(call, range(80)))
     assert results == [str(i) for i in range(80)]
+    if transport != "requests":
+        return
     pools = http.session().get_adapter(web.url("/")).poolmanager.pools
     pool = pools[next(iter(pools.keys()))]
     assert 1 <= pool.num_connections <= 20

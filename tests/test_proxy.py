@@ -15,7 +15,10 @@ import requests
 
 from actions_core import AddressNotAllowedError, HttpClient, NetworkPolicy
 from actions_core.settings import load_settings
+from tests._net.transports import both_transports
 from tests.servers import ForwardProxy, Pki, Upstream
+
+transport = both_transports(__name__)
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 

@@ -91,6 +91,21 @@ def test_another_actions_on_the_same_database_sees_writes_within_the_ttl(make_ac
         reader.execute("cached", {"text": "hi"})
 
 
+def test_with_a_shared_store_another_writers_changes_are_seen_at_once(make_actions, tmp_path):
+    """``actions serve --workers N``: the cache is used only while the row's version holds."""
+    writer = make_actions(echo_type(".echo"))
+    reader = make_actions(echo_type(".echo"), data_dir=tmp_path / "data")
+    reader.connectors.shared_store = True
+    _create(writer)
+    first = reader.connectors.resolve("cached")
+    assert reader.connectors.resolve("cached") is first  # unchanged row: the cached copy
+    writer.connectors.update("cached", config={"url": "https://example.org"})
+    assert reader.execute("cached", {"text": "hi"}).data["config"]["url"] == ("https://example.org")
+    writer.connectors.delete("cached")
+    with pytest.raises(NotFoundError):
+        reader.execute("cached", {"text": "hi"})
+
+
 def test_a_zero_ttl_turns_the_cache_off(make_actions):
     actions = make_actions(echo_type(".echo"), config={"actions": {"encryptionKey": KEY}})
     actions.connectors.cache_ttl = 0

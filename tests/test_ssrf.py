@@ -22,7 +22,10 @@ from actions_core._net.ssrf import (
     parse_ip,
 )
 from actions_core.settings import load_settings
+from tests._net.transports import both_transports
 from tests.servers import ForwardProxy, TcpServer, Upstream, read_request_head
+
+transport = both_transports(__name__)
 
 # --- classification, on literals only ---
 

@@ -16,7 +16,10 @@ import requests
 from actions_core import HttpClient, NetworkPolicy, TlsOptions, ValidationError
 from actions_core._net.tls import TlsSettings, ssl_context
 from actions_core.settings import load_settings
+from tests._net.transports import both_transports, requests_only
 from tests.servers import Pki, Upstream
+
+transport = both_transports(__name__)
 
 # The tests that switch verification off on purpose need not be told it is insecure.
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
@@ -208,7 +211,8 @@ def test_contexts_are_built_once_per_distinct_setting(pki):
     assert ssl_context(first) is not ssl_context(other)
 
 
-def test_requests_share_one_context_and_one_connection(pki, valid):
+def test_requests_share_one_context_and_one_connection(pki, valid, transport):
+    requests_only(transport)
     http = trusting(pki, valid)
     for _ in range(5):
         assert http.request("GET", valid.url("/")).ok

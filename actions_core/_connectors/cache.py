@@ -33,6 +33,9 @@ class ResolvedConnector:
     validated: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(
         default_factory=dict, compare=False
     )
+    #: The stored row's version (``None`` for a preconfigured connector): with other
+    #: processes writing the same store, the cached copy is used only while it matches.
+    version: int | None = None
 
 
 class ResolveCache:

@@ -58,7 +58,17 @@ from actions_core._net.policy import NetworkPolicy
 from actions_core._net.ssrf import AddressGuard
 from actions_core._net.tls import TlsOptions
 
-__all__ = ["HttpClient", "PolicySession", "ResponseTooLargeError", "effective_timeout"]
+__all__ = [
+    "HttpClient",
+    "PolicySession",
+    "ResponseTooLargeError",
+    "check_target",
+    "declared_length_over",
+    "effective_timeout",
+    "origin_of",
+    "timed_out",
+    "too_large",
+]
 
 _CHUNK = 64 * 1024
 _MAX_SESSIONS = 128
@@ -497,12 +507,19 @@ class PolicySession(requests.Session):
         return effective_timeout(self.policy, timeout)
 
     def _check_target(self, url: str) -> None:
-        scheme = urlsplit(url).scheme.lower() if "://" in url else ""
-        if scheme and scheme not in ("http", "https"):
-            raise requests.exceptions.InvalidSchema(
-                f"unsupported URL scheme {scheme!r} in {url!r}: connectors use http or https"
-            )
-        self.policy.ensure_uri_allowed(url)
+        check_target(self.policy, url)
+
+
+def check_target(policy: NetworkPolicy, url: str) -> None:
+    """The check every hop of every request passes, whatever the transport: an http(s) URL
+    whose host ``allowedHosts`` allows (and, with ``ssrfProtection``, not a non-public
+    literal)."""
+    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    if scheme and scheme not in ("http", "https"):
+        raise requests.exceptions.InvalidSchema(
+            f"unsupported URL scheme {scheme!r} in {url!r}: connectors use http or https"
+        )
+    policy.ensure_uri_allowed(url)
 
 
 def effective_timeout(policy: NetworkPolicy, timeout: float | None) -> float:
@@ -528,12 +545,21 @@ def _refuse_policy_kwargs(kwargs: Mapping[str, Any]) -> None:
 
 
 def _origin(response: requests.Response) -> str:
-    parts = urlsplit(response.url or "")
+    return origin_of(response.url or "")
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of ``url`` (credentials left out), as size errors name it."""
+    parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
 
 
 def _too_large(response: requests.Response, limit: int, explicit: bool) -> ResponseTooLargeError:
-    origin = _origin(response)
+    return too_large(_origin(response), limit, explicit)
+
+
+def too_large(origin: str, limit: int, explicit: bool) -> ResponseTooLargeError:
+    """The error of a body past ``limit`` (``explicit``: the connector's own limit)."""
     where = "the limit the connector set" if explicit else "actions.maxResponseContentLength"
     return ResponseTooLargeError(
         f"maxContentLength size of {limit} exceeded: the response from {origin} is larger than "
@@ -543,21 +569,34 @@ def _too_large(response: requests.Response, limit: int, explicit: bool) -> Respo
     )
 
 
+def declared_length_over(
+    method: str | None, status: int, headers: Mapping[str, str], limit: int
+) -> bool:
+    """Whether an unencoded body announces (``Content-Length``) more than ``limit`` bytes."""
+    if method == "HEAD" or status in (204, 304) or status < 200:
+        return False  # no body follows
+    if headers.get("Content-Encoding", "identity").lower() != "identity":
+        return False
+    try:
+        declared = int(headers.get("Content-Length", ""))
+    except ValueError:
+        return False
+    return declared > limit
+
+
 def _check_declared_length(response: requests.Response, limit: int, explicit: bool) -> None:
     """Refuse early when an unencoded body announces that it is too large."""
-    if response.request is not None and response.request.method == "HEAD":
-        return  # the length describes a body that is not sent
-    if response.status_code in (204, 304) or response.status_code < 200:
-        return
-    if response.headers.get("Content-Encoding", "identity").lower() != "identity":
-        return
-    try:
-        declared = int(response.headers.get("Content-Length", ""))
-    except ValueError:
-        return
-    if declared > limit:
+    method = response.request.method if response.request is not None else None
+    if declared_length_over(method, response.status_code, response.headers, limit):
         response.close()
         raise _too_large(response, limit, explicit)
+
+
+def timed_out(origin: str, timeout: float) -> str:
+    """What a response read in full says when it did not complete in time."""
+    return (
+        f"the response from {origin} did not complete within {timeout:g}s (actions.responseTimeout)"
+    )
 
 
 def _read_body(
@@ -581,10 +620,7 @@ def _read_body(
             if len(body) > limit:
                 raise _too_large(response, limit, explicit)
             if time.monotonic() > deadline:
-                raise ReadTimeout(
-                    f"the response from {_origin(response)} did not complete within "
-                    f"{timeout:g}s (actions.responseTimeout)"
-                )
+                raise ReadTimeout(timed_out(_origin(response), timeout))
     except BaseException as err:
         response.close()
         _translate(err)
@@ -712,6 +748,12 @@ class HttpClient:
         """The seconds a request sent with ``timeout`` really waits (never below
         ``responseTimeout``); what timeout messages report."""
         return effective_timeout(self.policy, timeout)
+
+    def forget_sessions(self) -> None:
+        """Drop the pooled sessions without closing their connections: for a forked process,
+        whose inherited sockets belong to its parent."""
+        self._lock = threading.Lock()
+        self._sessions = OrderedDict()
 
     def close(self) -> None:
         with self._lock:

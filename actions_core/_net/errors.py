@@ -34,6 +34,7 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -167,40 +168,84 @@ def request_error(err: BaseException, url: str, timeout: float | None) -> Reques
         kind = RequestConnectionError
     new = _with_library_base(kind, err)(message, code=code, url=url, detail=str(err) or None)
     for name in ("request", "response"):  # what requests' exceptions carry
-        if hasattr(err, name):
-            setattr(new, name, getattr(err, name))
+        try:
+            value = getattr(err, name)
+        except (AttributeError, RuntimeError):  # httpx: "the .request property has not been set"
+            continue
+        setattr(new, name, value)
     return new
 
 
 def _is_invalid_request(err: BaseException) -> bool:
     import requests
 
-    invalid = (
+    invalid: tuple[type[BaseException], ...] = (
         requests.exceptions.InvalidSchema,
         requests.exceptions.InvalidURL,
         requests.exceptions.MissingSchema,
         requests.exceptions.InvalidHeader,
         requests.exceptions.TooManyRedirects,
     )
+    httpx = _httpx()
+    if httpx is not None:
+        invalid += (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.TooManyRedirects)
     return isinstance(err, invalid)
+
+
+def _httpx() -> Any:
+    """httpx, when the asyncio transport has loaded it (an error cannot come from it otherwise)."""
+    return sys.modules.get("httpx")
 
 
 _combined: dict[tuple[type, type], type] = {}
 
 
 def _with_library_base(kind: type[RequestError], err: BaseException) -> type[RequestError]:
-    """``kind``, also deriving from ``type(err)`` when that is one of requests' exceptions."""
+    """``kind``, also deriving from ``type(err)`` when that is one of requests' exceptions, or
+    from the requests exception that stands for an httpx one (so that both transports raise
+    errors that the same ``except`` clauses catch)."""
     import requests
 
-    base = type(err)
+    base: type = type(err)
     if not issubclass(base, requests.RequestException):
-        return kind
+        base = _requests_equivalent(kind, err)  # type: ignore[assignment]
+        if base is None:
+            return kind
     key = (kind, base)
     combined = _combined.get(key)
     if combined is None:
         combined = type(kind.__name__, (kind, base), {"__module__": kind.__module__})
         _combined[key] = combined
     return combined
+
+
+def _requests_equivalent(kind: type[RequestError], err: BaseException) -> type | None:
+    """The requests exception an httpx (asyncio transport) error corresponds to, if any."""
+    import requests
+
+    httpx = _httpx()
+    if httpx is None or not isinstance(err, httpx.HTTPError | httpx.InvalidURL):
+        return None
+    exceptions = requests.exceptions
+    if isinstance(err, httpx.ProxyError):
+        return exceptions.ProxyError
+    if kind is RequestTlsError:
+        return exceptions.SSLError
+    pairs: tuple[tuple[type, type], ...] = (
+        (httpx.ConnectTimeout, exceptions.ConnectTimeout),
+        (httpx.ReadTimeout, exceptions.ReadTimeout),
+        (httpx.TimeoutException, exceptions.Timeout),
+        (httpx.ProxyError, exceptions.ProxyError),
+        (httpx.DecodingError, exceptions.ContentDecodingError),
+        (httpx.TooManyRedirects, exceptions.TooManyRedirects),
+        (httpx.UnsupportedProtocol, exceptions.InvalidSchema),
+        (httpx.InvalidURL, exceptions.InvalidURL),
+        (httpx.TransportError, exceptions.ConnectionError),
+    )
+    for httpx_error, equivalent in pairs:
+        if isinstance(err, httpx_error):
+            return equivalent
+    return exceptions.RequestException
 
 
 #: OpenSSL verify codes → the names Node reports for them.
@@ -249,6 +294,9 @@ def is_timeout(err: BaseException) -> bool:
     import requests
     import urllib3.exceptions
 
+    httpx = _httpx()
+    if httpx is not None and isinstance(err, httpx.TimeoutException):
+        return True
     if isinstance(err, requests.ConnectionError) and not isinstance(err, requests.Timeout):
         return False  # requests tells a refused connection (a urllib3 "timeout") apart
     return isinstance(
@@ -287,7 +335,7 @@ def describe_request_error(err: BaseException, url: str, timeout: float | None) 
         if isinstance(cause, ConnectionResetError | BrokenPipeError):
             return "ECONNRESET", "socket hang up"
     for cause in error_causes(err):
-        if type(cause).__name__ in ("RemoteDisconnected", "IncompleteRead"):
+        if type(cause).__name__ in ("RemoteDisconnected", "IncompleteRead", "RemoteProtocolError"):
             return "ECONNRESET", "socket hang up"
         if (
             isinstance(cause, OSError)

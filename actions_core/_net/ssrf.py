@@ -194,10 +194,30 @@ class AddressGuard:
             infos = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
         except (OSError, UnicodeError):
             return
+        self.check_all(host, infos)
+
+    def check_all(self, host: str, infos: Iterable[tuple[Any, ...]]) -> None:
+        """Raise the refusal of the first non-public address among ``getaddrinfo`` results."""
         for info in infos:
             error = self.refusal(host, _sockaddr_ip(info[4]))
             if error is not None:
                 raise error
+
+    def screen(
+        self, host: str, infos: Iterable[tuple[Any, ...]]
+    ) -> tuple[list[tuple[Any, ...]], AddressNotAllowedError | None]:
+        """The ``getaddrinfo`` results a connection to ``host`` may use, in order, and the
+        first refusal among the others. Both transports (the synchronous :meth:`connect` and
+        the asyncio one in :mod:`.aclient`) connect only to addresses this returned."""
+        allowed: list[tuple[Any, ...]] = []
+        refusal: AddressNotAllowedError | None = None
+        for info in infos:
+            error = self.refusal(host, _sockaddr_ip(info[4]))
+            if error is None:
+                allowed.append(info)
+            elif refusal is None:
+                refusal = error
+        return allowed, refusal
 
     def connect(
         self,
@@ -216,14 +236,10 @@ class AddressGuard:
         self.check_literal(host)
         name = host.strip("[]")
         last_error: OSError | None = None
-        refusal: AddressNotAllowedError | None = None
-        for family, socktype, proto, _, sockaddr in socket.getaddrinfo(
-            name, port, allowed_gai_family(), socket.SOCK_STREAM
-        ):
-            error = self.refusal(host, _sockaddr_ip(sockaddr))
-            if error is not None:
-                refusal = refusal or error
-                continue
+        allowed, refusal = self.screen(
+            host, socket.getaddrinfo(name, port, allowed_gai_family(), socket.SOCK_STREAM)
+        )
+        for family, socktype, proto, _, sockaddr in allowed:
             sock = socket.socket(family, socktype, proto)
             try:
                 _set_socket_options(sock, socket_options)

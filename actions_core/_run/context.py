@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: importing these pulls in requests, urllib3 and ssl
+    from actions_core._net.aclient import AsyncHttpClient
     from actions_core._net.client import HttpClient
     from actions_core._net.policy import NetworkPolicy
 
@@ -53,6 +55,20 @@ class ExecutionContext:
     request_body_bytes: int = 0
     #: The connector's token-usage dashboard page, when the HTTP service's address is known.
     dashboard_url: str | None = None
+    #: True when the caller iterates an async iterator the executor returns on its own event
+    #: loop (the HTTP service does): such a stream may use :attr:`ahttp` and costs an ``await``
+    #: per chunk. False (Python, the CLI): an async iterator is run on a private loop in a
+    #: helper thread, so a blocking ``http`` stream is the cheaper choice there.
+    async_streams: bool = False
+    _ahttp: Callable[[], AsyncHttpClient] | None = field(default=None, repr=False)
+
+    @property
+    def ahttp(self) -> AsyncHttpClient:
+        """``http``'s asyncio twin (httpx): the same network policy, limits and errors, for
+        ``async def`` executors and async generators (see docs/plugins.md)."""
+        if self._ahttp is None:
+            raise RuntimeError("this execution context has no asyncio HTTP client")
+        return self._ahttp()
 
     def report_usage(
         self,

@@ -35,6 +35,7 @@ from actions_core._run.validation import format_problems, validate, validate_con
 from actions_core.errors import ActionsError, ErrorSource, ValidationError
 
 if TYPE_CHECKING:
+    from actions_core._net.aclient import AsyncHttpClient
     from actions_core._net.client import HttpClient
     from actions_core._net.policy import NetworkPolicy
     from actions_core._plugins.action_type import ActionType
@@ -42,10 +43,11 @@ if TYPE_CHECKING:
     from actions_core.connectors import ConnectorsClient, ResolvedConnector
     from actions_core.events import EventLog
 
-__all__ = ["ExecutionStream", "Executor"]
+__all__ = ["AsyncExecutionStream", "ExecutionStream", "Executor"]
 
 _log = logging.getLogger("actions_core.executor")
 RUN_FAILED = "an error occurred while running the action"
+_CLOSE_TIMEOUT = 10.0  # seconds closing an async stream's source may take
 
 
 class Executor:
@@ -56,11 +58,13 @@ class Executor:
         events: EventLog,
         http: HttpClient,
         network: NetworkPolicy,
+        ahttp: Callable[[], AsyncHttpClient] | None = None,
     ) -> None:
         self._registry = registry
         self._connectors = connectors
         self._events = events
         self._http = http
+        self._ahttp = ahttp
         self._network = network
         #: ``(connector_id, space_id) -> URL`` of the connector's usage page, handed to executors
         #: as ``ctx.dashboard_url``. Set by whoever knows where that page is (the HTTP service).
@@ -74,7 +78,12 @@ class Executor:
         space_id: str = "default",
         source: str = "python",
         user: str | None = None,
+        async_streams: bool = False,
     ) -> ActionResult:
+        """Run the connector (see the module docstring). With ``async_streams`` the caller
+        will iterate a streaming result on its own event loop: an executor's async iterator is
+        then handed over as an :class:`AsyncExecutionStream` (``async for``) instead of being
+        run on a private loop behind a blocking iterator."""
         resolved = self._connectors.resolve(connector_id, space_id=space_id)
         connector = resolved.connector
         action_type = self._registry.get(connector.connector_type_id)
@@ -118,6 +127,8 @@ class Executor:
             source=source,
             is_preconfigured=connector.is_preconfigured,
             dashboard_url=self._dashboard_url(connector.id, space_id),
+            async_streams=async_streams,
+            _ahttp=self._ahttp,
         )
         started = time.perf_counter()
         completion = _Completion(self._events, base, label, ctx, started, who)
@@ -126,6 +137,9 @@ class Executor:
         try:
             result = _to_result(connector.id, settle(action_type.executor(ctx)))
             if isinstance(result.data, AsyncIterator):
+                if async_streams and result.ok:
+                    result.data = AsyncExecutionStream(result.data, completion)
+                    return result
                 result.data = AsyncStream(result.data)
             if result.ok and _is_stream(result.data):
                 result.data = ExecutionStream(result.data, completion)
@@ -315,6 +329,90 @@ class ExecutionStream(Iterator[Any]):
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # a finaliser must never raise
             self.close()
+
+
+class AsyncExecutionStream(AsyncIterator[Any]):
+    """:class:`ExecutionStream` for ``async for``: the ``data`` of a streaming execution whose
+    executor returned an async iterator, when the caller runs an event loop (the HTTP service).
+
+    Each chunk is one ``await`` on the caller's loop (no thread). The ``execute`` record is
+    completed exactly as for :class:`ExecutionStream`: exhausted (success), raised (failure;
+    the exception reaches the caller), or closed early with :meth:`aclose` (success, noted).
+    """
+
+    def __init__(self, source: AsyncIterator[Any], completion: _Completion) -> None:
+        self._source = source
+        self._completion = completion
+        self.chunks = 0
+
+    def __aiter__(self) -> AsyncExecutionStream:
+        return self
+
+    @property
+    def result(self) -> ActionResult | None:
+        """The final result once the stream has ended (``None`` before)."""
+        return self._completion.result
+
+    async def __anext__(self) -> Any:
+        completion = self._completion
+        if completion.done:
+            raise StopAsyncIteration
+        connector_id = completion._ctx.connector_id
+        try:
+            chunk = await self._source.__anext__()
+        except StopAsyncIteration:
+            completion.finish(ActionResult("ok", connector_id))
+            raise
+        except Exception as err:
+            completion.finish(_failure(connector_id, err, completion.origin))
+            raise
+        except BaseException as err:  # cancelled (the client went away mid-read)
+            completion.finish(
+                ActionResult("ok", connector_id),
+                note=f"stream closed by the caller after {self.chunks} chunks",
+            )
+            await self._close_source()
+            raise err
+        problem = chunk_problem(chunk)
+        if problem is not None:
+            failure = completion.origin.not_json(connector_id, problem)
+            completion.finish(failure, note=f"after {self.chunks} chunks")
+            await self._close_source()
+            raise ExecutionError(failure.service_message or RUN_FAILED, retry=False)
+        self.chunks += 1
+        return chunk
+
+    async def _close_source(self) -> None:
+        """Close the source (its ``finally`` blocks run, the upstream is released), even when
+        the caller's task is being cancelled: the close is shielded, and bounded."""
+        closer = getattr(self._source, "aclose", None)
+        if closer is None:
+            return
+        import anyio  # the HTTP service's (and httpx's) event-loop toolkit
+
+        with anyio.move_on_after(_CLOSE_TIMEOUT, shield=True), contextlib.suppress(Exception):
+            await closer()
+
+    async def aclose(self) -> None:
+        if self._completion.done:
+            await self._close_source()  # a finished generator's aclose is a no-op
+            return
+        try:
+            await self._close_source()
+        finally:
+            self._completion.finish(
+                ActionResult("ok", self._completion._ctx.connector_id),
+                note=f"stream closed by the caller after {self.chunks} chunks",
+            )
+
+    def __del__(self) -> None:
+        # dropped unclosed: the event still gets written (the generator itself is finalised
+        # by the event loop's async-generator hooks)
+        with contextlib.suppress(Exception):
+            self._completion.finish(
+                ActionResult("ok", self._completion._ctx.connector_id),
+                note=f"stream dropped by the caller after {self.chunks} chunks",
+            )
 
 
 def _is_stream(data: Any) -> bool:

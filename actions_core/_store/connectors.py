@@ -97,6 +97,13 @@ class ConnectorRows:
             row = conn.execute(_SELECT_ONE, {"space_id": space_id, "id": id}).first()
         return None if row is None else _stored(row)
 
+    def version(self, space_id: str, id: str) -> int | None:
+        """The row's version (``None``: no such row): a cached copy is current if it matches."""
+        with self._engine.connect() as conn:
+            return conn.execute(
+                sa.select(table.c.version).where(_key(space_id, id))
+            ).scalar_one_or_none()
+
     def in_space(self, space_id: str) -> list[StoredConnector]:
         with self._engine.connect() as conn:
             rows = conn.execute(_SELECT.where(table.c.space_id == space_id)).all()

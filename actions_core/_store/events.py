@@ -70,6 +70,10 @@ class EventRows:
         except sqlite3.DatabaseError as err:
             raise sa.exc.DatabaseError(self._sqlite_insert, None, err) from err
 
+    def forget_connection(self) -> None:
+        """In a forked child: drop (without closing) the parent's insert connection."""
+        self._writer = None
+
     def close(self) -> None:
         """Return the insert connection to the pool."""
         if self._writer is not None:

@@ -22,9 +22,18 @@ __all__ = ["api_keys_group", "serve_command", "users_group"]
     "--port", type=click.IntRange(0, 65535), help="Port; 0 picks a free one [default: 5601]."
 )
 @click.option("--public-base-url", help="Base URL clients use [default: server.publicBaseUrl].")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    help="Processes sharing the port [default: server.workers, else one per core].",
+)
 @pass_state
 def serve_command(
-    state: State, host: str | None, port: int | None, public_base_url: str | None
+    state: State,
+    host: str | None,
+    port: int | None,
+    public_base_url: str | None,
+    workers: int | None,
 ) -> None:
     """Run the Kibana-compatible HTTP service: the connector API and the usage dashboard.
 
@@ -42,6 +51,7 @@ def serve_command(
         actions,
         host=host or server.host,
         port=server.port if port is None else port,
+        workers=workers,
         public_base_url=public_base_url,
         echo=click.echo,
     )

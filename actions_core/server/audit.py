@@ -4,14 +4,24 @@ Messages follow Kibana (reference §8): ``User is creating connector [id=<id>]``
 ``unknown``, just before a write), ``User has created connector [id=<id>]`` (success) and
 ``Failed attempt to create connector [id=<id>]`` (failure, with ``error.code`` and
 ``error.message``). Records never contain request bodies, so secrets cannot reach the file.
+
+Writing never happens on the caller's thread (the event loop, in the service): ``log`` builds
+the record and queues its line; one background thread keeps the file open (``O_APPEND``) and
+writes whatever has queued up with one ``write`` call. ``O_APPEND`` makes each such write land
+whole at the end of the file, so several ``actions serve`` worker processes can share one file.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
 import os
+import queue
 import threading
+import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +32,10 @@ from actions_core.server.auth import Principal
 __all__ = ["AUDIT_FILE", "AuditLog", "AuditRequest"]
 
 AUDIT_FILE = "audit.log"
+_STOP = object()
+_log = logging.getLogger("actions_core.server.audit")
+_open_logs: weakref.WeakSet[AuditLog] = weakref.WeakSet()
+_FLUSH_WAIT = 10.0  # seconds a flush or close waits for the writer at most
 
 #: action → (present, progressive, past) verbs and ECS event type, as Kibana's audit_events.ts.
 _VERBS = {
@@ -53,9 +67,16 @@ class AuditRequest:
 
 
 class AuditLog:
+    """JSON lines appended to ``path`` by a background writer (see the module docstring)."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._cond = threading.Condition()
+        self._pending = 0
+        self._writer: threading.Thread | None = None
+        self._closed = False
+        _open_logs.add(self)
 
     def log(
         self,
@@ -112,10 +133,73 @@ class AuditLog:
         self._write(record)
         return record
 
+    def flush(self, timeout: float = _FLUSH_WAIT) -> bool:
+        """Wait until every queued line is in the file; False if ``timeout`` ran out first."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    def close(self) -> None:
+        """Write what is queued, stop the writer and close the file; later records are dropped."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            writer = self._writer
+        if writer is not None:
+            self._queue.put(_STOP)
+            writer.join(timeout=_FLUSH_WAIT)
+
     def _write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as handle:
-                handle.write(line)
+        with self._cond:
+            if self._closed:
+                return
+            self._pending += 1
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="actions-core-audit-log", daemon=True
+                )
+                self._writer.start()
+        self._queue.put(line)
+
+    def _write_loop(self) -> None:
+        """Open the file once; write every line that has queued up in one ``os.write``."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            stopping = False
+            while not stopping:
+                lines = [self._queue.get()]
+                while True:
+                    try:
+                        lines.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                if any(line is _STOP for line in lines):
+                    stopping = True
+                    lines = [line for line in lines if line is not _STOP]
+                if lines:
+                    data = "".join(lines).encode("utf-8")
+                    try:
+                        while data:
+                            data = data[os.write(fd, data) :]
+                    except OSError as err:  # e.g. a full disk: say so, keep serving
+                        _log.error("audit log: could not write %d records: %s", len(lines), err)
+                with self._cond:
+                    self._pending -= len(lines)
+                    self._cond.notify_all()
+        finally:
+            os.close(fd)
+
+
+@atexit.register
+def _close_open_logs() -> None:
+    """Lines still queued when the interpreter exits reach the file (the writer is a daemon)."""
+    for log in list(_open_logs):
+        log.close()

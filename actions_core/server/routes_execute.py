@@ -7,6 +7,13 @@ stream that ``invokeStream`` passes through does, so a client reads both the sam
 When the client goes away the execution stream is closed, which closes the upstream request
 and writes the ``execute`` event; a read already in flight finishes first, because a
 generator cannot be closed while it runs.
+
+Executions run through ``Actions.execute_async``: an executor that streams with an async
+generator (the ``.gen-ai`` stream sub-actions, on ``ctx.ahttp``) is iterated right here on the
+event loop, an ``await`` per chunk; a blocking iterator is pulled in worker threads. The first
+chunk of an async stream is awaited before the response starts, so a failure before any data
+(the provider answering 401, a refused host) is the execution's JSON error result, as it is
+for a blocking executor that fails before returning its iterator.
 """
 
 from __future__ import annotations
@@ -22,14 +29,14 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from actions_core._run.executor import RUN_FAILED
+from actions_core._run.executor import RUN_FAILED, AsyncExecutionStream
 from actions_core.server.auth import Principal, ensure_allowed
 from actions_core.server.bodies import read_json, validate_execute_body
 from actions_core.server.deps import CALLER, SPACE, audit_request, audited, server_state
 from actions_core.server.openapi import json_body, ref, responses
 from actions_core.server.routing import add_route
 
-__all__ = ["EventStreamResponse", "router"]
+__all__ = ["AsyncEventStreamResponse", "EventStreamResponse", "router"]
 
 _log = logging.getLogger("actions_core.server")
 router = APIRouter()
@@ -118,6 +125,68 @@ async def _chunks(pump: _Pump) -> AsyncIterator[bytes]:
         pump.close()
 
 
+async def _achunks(stream: AsyncExecutionStream, first: Any) -> AsyncIterator[bytes]:
+    try:
+        if first is _END:
+            return
+        data = _encode(first)
+        if data:
+            yield data
+        async for chunk in stream:
+            data = _encode(chunk)
+            if data:
+                yield data
+    except Exception as err:  # the executor failed mid-stream: tell the client, then end
+        final = stream.result
+        detail = final.service_message if final is not None else str(err)
+        _log.warning("execution stream failed: %s", detail)
+        error = {"message": RUN_FAILED}
+        if detail:
+            error["service_message"] = detail
+        yield f"event: error\ndata: {json.dumps(error)}\n\n".encode()
+    finally:
+        await stream.aclose()
+
+
+class AsyncEventStreamResponse(StreamingResponse):
+    """Streams an async execution on the event loop; however the response ends (done, error,
+    disconnect) the stream is closed, which closes the upstream and writes the event."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, stream: AsyncExecutionStream, first: Any) -> None:
+        self._stream = stream
+        super().__init__(
+            _achunks(stream, first),
+            media_type=self.media_type,
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._stream.aclose()
+
+
+async def _async_stream_response(stream: AsyncExecutionStream) -> Response:
+    """The event stream, or the JSON error result when the stream fails before its first
+    chunk."""
+    try:
+        first = await stream.__anext__()
+    except StopAsyncIteration:
+        first = _END
+    except Exception:
+        final = stream.result
+        if final is None:  # cannot happen: a failure completes the execution
+            raise
+        return JSONResponse(final.to_api())
+    except BaseException:
+        await stream.aclose()
+        raise
+    return AsyncEventStreamResponse(stream, first)
+
+
 class EventStreamResponse(StreamingResponse):
     """Streams an execution; whatever ends the response (done, error, disconnect) closes it."""
 
@@ -153,7 +222,7 @@ async def execute_connector(
         "connector_execute",
         audit,
         connector_id,
-        state.actions.execute,
+        state.actions.execute_async,
         connector_id,
         body["params"],
         space_id=space,
@@ -162,6 +231,8 @@ async def execute_connector(
     )
     if result is None:  # Kibana answers 204 when the client returns no result
         return Response(status_code=204)
+    if result.ok and isinstance(result.data, AsyncExecutionStream):
+        return await _async_stream_response(result.data)
     if result.ok and isinstance(result.data, Iterator):
         return EventStreamResponse(result.data)
     return JSONResponse(result.to_api())

@@ -1,11 +1,27 @@
-"""``actions serve``: bind, make sure an API key exists, print how to call, run uvicorn."""
+"""``actions serve``: bind, make sure an API key exists, print how to call, run uvicorn.
+
+With ``--workers N`` (``server.workers``; default: one per core) the socket is bound once and
+``N`` forked worker processes accept on it, each with its own event loop, database connections,
+event-log writer and audit-log writer. The parent only supervises: it restarts a worker that
+dies and, on SIGTERM or SIGINT, stops them all (each finishes its requests). What must agree
+across workers does: API keys are checked against the database on every request, the resolved
+connector cache checks the row's version (``ConnectorsClient.shared_store``), SQLite runs in WAL
+mode with a busy timeout, and both logs append whole lines (``O_APPEND``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
+import signal
 import socket
+import sys
+import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -16,7 +32,10 @@ from actions_core.server.app import create_app
 from actions_core.server.audit import AUDIT_FILE
 from actions_core.server.dashboard import usage_page_urls
 
-__all__ = ["base_url", "bind", "serve"]
+__all__ = ["base_url", "bind", "default_workers", "serve"]
+
+#: A worker that dies within this many seconds of starting counts as failing to start.
+_QUICK_EXIT = 2.0
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -83,17 +102,32 @@ def _banner(
     return lines
 
 
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def serve(
     actions: Actions,
     *,
     host: str,
     port: int,
+    workers: int | None = None,
     public_base_url: str | None = None,
     echo: Callable[[str], None] = print,
     log_level: str = "info",
     access_log: bool = True,
 ) -> None:
-    """Run the service until interrupted (SIGINT/SIGTERM stop it gracefully)."""
+    """Run the service until interrupted (SIGINT/SIGTERM stop it gracefully).
+
+    ``workers``: processes sharing the port (default ``server.workers``, else one per core).
+    """
+    count = workers or actions.settings.actions.server.workers or default_workers()
+    if count < 1:
+        raise ActionsError(f"workers must be at least 1, not {count}")
     sock = bind(host, port)
     keys = ApiKeyStore(actions.engine)
     data_dir = Path(actions.data_dir)
@@ -101,9 +135,26 @@ def serve(
     url = base_url(host, sock.getsockname()[1])
     public = public_base_url or actions.settings.actions.server.publicBaseUrl or url
     actions.dashboard_url = usage_page_urls(public)  # executors see it as ctx.dashboard_url
-    app = create_app(actions, keys=keys)
-    for line in _banner(url, data_dir, initial, data_dir / INITIAL_KEY_FILE, public):
+    lines = _banner(url, data_dir, initial, data_dir / INITIAL_KEY_FILE, public)
+    lines.insert(2, f"  workers: {count} process{'es' if count > 1 else ''}")
+    for line in lines:
         echo(line)
+
+    def run() -> None:
+        _run_worker(actions, sock, log_level=log_level, access_log=access_log)
+
+    try:
+        if count == 1:
+            run()
+        else:
+            actions.connectors.shared_store = True  # other processes write the same store
+            _supervise(actions, count, run, echo)
+    finally:
+        sock.close()
+
+
+def _run_worker(actions: Actions, sock: socket.socket, *, log_level: str, access_log: bool) -> None:
+    app = create_app(actions, keys=ApiKeyStore(actions.engine))
     config = uvicorn.Config(
         app,
         log_level=log_level,
@@ -115,4 +166,76 @@ def serve(
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        sock.close()
+        app.state.server.audit.close()  # the lines still queued reach the file
+
+
+def _supervise(
+    actions: Actions, count: int, run: Callable[[], None], echo: Callable[[str], None]
+) -> None:
+    """Fork ``count`` workers running ``run`` and keep them running until told to stop."""
+    children: dict[int, float] = {}  # pid → when it started
+    stopping = False
+    quick_exits = 0
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for _ in range(count):
+            children[_fork_worker(actions, run)] = time.monotonic()
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            started = children.pop(pid, None)
+            if started is None or stopping:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            if time.monotonic() - started < _QUICK_EXIT:
+                quick_exits += 1
+            if quick_exits > 2 * count:
+                echo(f"actions serve: workers keep exiting at start (last: {code}); stopping")
+                stop(signal.SIGTERM, None)
+                continue
+            echo(f"actions serve: worker {pid} exited ({code}); starting another")
+            children[_fork_worker(actions, run)] = time.monotonic()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _fork_worker(actions: Actions, run: Callable[[], None]) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    # the worker: nothing inherited that belongs to the parent's connections or threads
+    code = 1
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _after_fork(actions)
+        run()
+        code = 0
+    except BaseException:  # report, then leave without running the parent's cleanup
+        traceback.print_exc()
+    finally:
+        try:
+            actions.close()  # the queued event records are written first
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    return 0  # not reached
+
+
+def _after_fork(actions: Actions) -> None:
+    """In a new worker: its own database connections and HTTP pools (the event log resets its
+    writer by itself, see ``events.py``)."""
+    actions.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+    actions.http.forget_sessions()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import requests
@@ -110,26 +110,34 @@ class OpenAIConnector(actions_core.SubActionConnector):
     # --- stream ----------------------------------------------------------------------------
 
     @_sub_action("stream")
-    def stream(self, params: dict[str, Any]) -> dict[str, Any] | Iterator[bytes]:
+    def stream(
+        self, params: dict[str, Any]
+    ) -> dict[str, Any] | Iterator[bytes] | AsyncIterator[bytes]:
         """``stream: true``: the provider's SSE bytes, untouched, as they arrive."""
         body, streaming = params["body"], params.get("stream", False)
         execute_body = request_with_stream_option(
             self.provider, self.url, body, streaming, self.default_model
         )
         timeout = _ms_to_seconds(params.get("timeout"))
+        if streaming and self.ctx.async_streams:
+            return self._apass_through(
+                self.url, execute_body, timeout, None, lambda t: self._stream_estimate(body, t)
+            )
         response = self.upstream.post(self.url, execute_body, timeout=timeout, stream=streaming)
         if not streaming:
             data = self._completion(response)
             self._record_completion_usage(data, execute_body)
             return data
 
-        def estimate(tally: SseTally) -> tuple[int, int]:
-            completion = completion_tokens_from_message(
-                tally.content, tally.function_name, tally.function_arguments
-            )
-            return self._prompt_from_body(body), completion
+        return self._pass_through(
+            response, self.url, timeout, lambda t: self._stream_estimate(body, t)
+        )
 
-        return self._pass_through(response, self.url, timeout, estimate)
+    def _stream_estimate(self, body: str, tally: SseTally) -> tuple[int, int]:
+        completion = completion_tokens_from_message(
+            tally.content, tally.function_name, tally.function_arguments
+        )
+        return self._prompt_from_body(body), completion
 
     # --- invokeAI / invokeStream / invokeAsyncIterator -------------------------------------
 
@@ -147,29 +155,32 @@ class OpenAIConnector(actions_core.SubActionConnector):
         return {"message": UNRECOGNIZED_FORMAT, "usage": usage or dict(_ZERO_USAGE)}
 
     @_sub_action("invokeStream")
-    def invoke_stream(self, params: dict[str, Any]) -> Iterator[bytes]:
+    def invoke_stream(self, params: dict[str, Any]) -> Iterator[bytes] | AsyncIterator[bytes]:
         """Chat messages in, the provider's SSE bytes out (untouched, as they arrive)."""
         rest = _request_options(params)
         execute_body = request_with_stream_option(
             self.provider, self.url, json_stringify(rest), True, self.default_model
         )
         timeout = _ms_to_seconds(params.get("timeout"))
-        response = self.upstream.post(
-            self.url,
-            execute_body,
-            timeout=timeout,
-            stream=True,
-            max_content_length=params.get("maxContentLength"),
-        )
-        require_event_stream(response)
 
         def estimate(tally: SseTally) -> tuple[int, int]:
             return stream_messages_prompt_tokens(rest["messages"]), count_tokens(tally.content)
 
+        limit = params.get("maxContentLength")
+        if self.ctx.async_streams:
+            return self._apass_through(
+                self.url, execute_body, timeout, limit, estimate, require_sse=True
+            )
+        response = self.upstream.post(
+            self.url, execute_body, timeout=timeout, stream=True, max_content_length=limit
+        )
+        require_event_stream(response)
         return self._pass_through(response, self.url, timeout, estimate)
 
     @_sub_action("invokeAsyncIterator")
-    def invoke_async_iterator(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def invoke_async_iterator(
+        self, params: dict[str, Any]
+    ) -> Iterator[dict[str, Any]] | AsyncIterator[dict[str, Any]]:
         """Chat messages in, parsed chunk dicts out (the OpenAI SDK's stream, as an iterator).
 
         Use :func:`actions_core_plugins.openai.aiter_stream` to consume it from asyncio.
@@ -178,13 +189,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
         request = {**rest, "stream": True, "model": self._model(rest)}
         url = chat_completions_url(self.url, self.provider)
         timeout = _ms_to_seconds(params.get("timeout"))
-        response = self.upstream.post(
-            url,
-            json_stringify(request),
-            timeout=timeout,
-            stream=True,
-            max_content_length=params.get("maxContentLength"),
-        )
+        limit = params.get("maxContentLength")
         tally = SseTally()
 
         def estimate(tally: SseTally) -> tuple[int, int]:
@@ -192,6 +197,17 @@ class OpenAIConnector(actions_core.SubActionConnector):
 
         on_end = self._stream_usage_recorder(tally, estimate, request["model"])
         effective = self.ctx.http.effective_timeout(timeout)
+        body = json_stringify(request)
+        if self.ctx.async_streams:
+            from . import astreaming
+
+            def open_response() -> Any:
+                return self.upstream.apost(url, body, timeout=timeout, max_content_length=limit)
+
+            return astreaming.iter_chunks(open_response, tally, on_end, url=url, timeout=effective)
+        response = self.upstream.post(
+            url, body, timeout=timeout, stream=True, max_content_length=limit
+        )
         return iter_chunks(response, tally, on_end, url=url, timeout=effective)
 
     # --- getDashboard ----------------------------------------------------------------------
@@ -236,6 +252,32 @@ class OpenAIConnector(actions_core.SubActionConnector):
         on_end = self._stream_usage_recorder(tally, estimate, None)
         effective = self.ctx.http.effective_timeout(timeout)
         return pass_through(response, tally, on_end, url=url, timeout=effective)
+
+    def _apass_through(
+        self,
+        url: str,
+        body: str,
+        timeout: float | None,
+        max_content_length: int | None,
+        estimate: Callable[[SseTally], tuple[int, int]],
+        *,
+        require_sse: bool = False,
+    ) -> AsyncIterator[bytes]:
+        """:meth:`_pass_through` on ``ctx.ahttp``: the request is sent on the first read."""
+        from . import astreaming
+
+        tally = SseTally()
+        on_end = self._stream_usage_recorder(tally, estimate, None)
+
+        def open_response() -> Any:
+            return self.upstream.apost(
+                url, body, timeout=timeout, max_content_length=max_content_length
+            )
+
+        effective = self.ctx.http.effective_timeout(timeout)
+        return astreaming.pass_through(
+            open_response, tally, on_end, url=url, timeout=effective, require_sse=require_sse
+        )
 
     def _stream_usage_recorder(
         self,

@@ -21,7 +21,15 @@ import actions_core
 
 from .errors import error_detail
 
-__all__ = ["SseTally", "UpstreamStream", "iter_chunks", "pass_through", "require_event_stream"]
+__all__ = [
+    "SseEvents",
+    "SseTally",
+    "UpstreamStream",
+    "iter_chunks",
+    "not_event_stream",
+    "pass_through",
+    "require_event_stream",
+]
 
 T = TypeVar("T")
 
@@ -187,7 +195,7 @@ def _chunk(raw: bytes, *, any_object: bool = False) -> Any:
     return chunk
 
 
-def _stream_error(err: BaseException, received: int, url: str, timeout: float | None) -> Exception:
+def stream_error(err: BaseException, received: int, url: str, timeout: float | None) -> Exception:
     """A failed read of the body, described with the core's request error family."""
     failure = actions_core.request_error(err, url, timeout)
     code, message = failure.code, failure.message
@@ -196,6 +204,7 @@ def _stream_error(err: BaseException, received: int, url: str, timeout: float | 
     else:
         what = f"the upstream connection failed ({code or 'error'}: {message})"
         if code in ("ECONNRESET", "") or isinstance(err, urllib3.exceptions.ProtocolError):
+            # (httpx's RemoteProtocolError is ECONNRESET through request_error)
             what = "the upstream server closed the connection before the response was complete"
     return actions_core.ExecutionError(
         f"Stream interrupted after {received} bytes: {what}", retry=True, error_source="framework"
@@ -216,7 +225,7 @@ def _reads(response: requests.Response, url: str, timeout: float | None) -> Iter
                 error_source="user",
             ) from None
         except _STREAM_ERRORS as err:
-            raise _stream_error(err, received, url, timeout) from None
+            raise stream_error(err, received, url, timeout) from None
         if not data:
             return
         received += len(data)
@@ -265,23 +274,33 @@ class UpstreamStream(Iterator[T]):
             self._on_end()
 
 
-def require_event_stream(response: requests.Response) -> None:
-    """Refuse (closing it) a successful response that says it is not SSE.
+def not_event_stream(headers: Any) -> str | None:
+    """The media type of a response that says it is not SSE, or None.
 
     A proxy's HTML login page or a provider that ignored ``stream: true`` answers 200 with a
     body no SSE reader can use; passing it on as a successful stream would hide the failure.
-    The body is not read or echoed (it may be large, or hold what the caller must not see). A
-    response without a Content-Type is given the benefit of the doubt.
+    A response without a Content-Type is given the benefit of the doubt.
     """
-    media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if not media or media == "text/event-stream":
-        return
-    response.close()
-    raise actions_core.ExecutionError(
+    media = str(headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+    return None if not media or media == "text/event-stream" else media
+
+
+def not_event_stream_error(media: str) -> actions_core.ExecutionError:
+    """The failure for a body that is not SSE; the body is not read or echoed (it may be
+    large, or hold what the caller must not see)."""
+    return actions_core.ExecutionError(
         "Response validation failed "
         f"(Error: expected a text/event-stream response but got [{media}])",
         error_source="framework",
     )
+
+
+def require_event_stream(response: requests.Response) -> None:
+    """Refuse (closing it) a successful response that says it is not SSE."""
+    media = not_event_stream(response.headers)
+    if media:
+        response.close()
+        raise not_event_stream_error(media)
 
 
 def pass_through(
@@ -329,36 +348,59 @@ def _events(
     response: requests.Response, tally: SseTally, url: str, timeout: float | None
 ) -> Iterator[dict[str, Any]]:
     """SSE events (``data:`` lines joined, CRLF line ends accepted) parsed as JSON objects."""
-    pending = b""
-    data_lines: list[str] = []
+    events = SseEvents(tally)
     for data in _reads(response, url, timeout):
-        tally.bytes += len(data)
-        lines = (pending + data).split(b"\n")
-        pending = lines.pop()
+        yield from events.feed(data)
+        if events.done:
+            return
+    yield from events.finish()
+
+
+class SseEvents:
+    """Splits an SSE body into parsed ``data:`` events, fed as it arrives (both transports);
+    ``done`` once ``data: [DONE]`` is seen. Each chunk is also added to the tally."""
+
+    def __init__(self, tally: SseTally) -> None:
+        self._tally = tally
+        self._pending = b""
+        self._data_lines: list[str] = []
+        self.done = False
+
+    def feed(self, data: bytes) -> Iterator[dict[str, Any]]:
+        """The events ``data`` completes, parsed one at a time as the caller takes them (an
+        error event raises only once the chunks before it have been handed out)."""
+        self._tally.bytes += len(data)
+        lines = (self._pending + data).split(b"\n")
+        self._pending = lines.pop()
         for raw in lines:
             line = raw.decode("utf-8", errors="replace").rstrip("\r")
             if line:
                 if line.startswith("data:"):
-                    data_lines.append(line[5:].removeprefix(" "))
+                    self._data_lines.append(line[5:].removeprefix(" "))
                 continue
-            event, data_lines = "\n".join(data_lines), []
+            event, self._data_lines = "\n".join(self._data_lines), []
             if not event:
                 continue
             if event == "[DONE]":
+                self.done = True
                 return
             chunk = _parse_event(event)
             if chunk is not None:
-                tally.add_chunk(chunk)
+                self._tally.add_chunk(chunk)
                 yield chunk
-    tail = pending.decode("utf-8", errors="replace").rstrip("\r")
-    if tail.startswith("data:"):
-        data_lines.append(tail[5:].removeprefix(" "))
-    event = "\n".join(data_lines)
-    if event and event != "[DONE]":
-        chunk = _parse_event(event)
-        if chunk is not None:
-            tally.add_chunk(chunk)
-            yield chunk
+
+    def finish(self) -> list[dict[str, Any]]:
+        """The body ended: its last event counts even without a blank line after it."""
+        tail = self._pending.decode("utf-8", errors="replace").rstrip("\r")
+        if tail.startswith("data:"):
+            self._data_lines.append(tail[5:].removeprefix(" "))
+        event = "\n".join(self._data_lines)
+        if event and event != "[DONE]":
+            chunk = _parse_event(event)
+            if chunk is not None:
+                self._tally.add_chunk(chunk)
+                return [chunk]
+        return []
 
 
 def _parse_event(event: str) -> dict[str, Any] | None:

@@ -109,51 +109,60 @@ class Upstream:
     ) -> requests.Response:
         """POST ``body`` to ``url``; a non-2xx answer or a network failure raises
         :class:`actions_core.ExecutionError` with Kibana's message."""
-        url = normalize_url(url)
-        payload = (body if body != "" else "{}").encode("utf-8")
-        self._ctx.add_request_body_bytes(len(payload))
-        kwargs: dict[str, Any] = {
-            "headers": self.headers,
-            "data": payload,
-            "stream": stream,
-            "timeout": timeout,
-        }
-        if self._tls is not None:
-            kwargs["tls"] = self._tls
-        if max_content_length is not None:
-            kwargs["max_content_length"] = max_content_length
-        _log.debug("POST %s (%d bytes, stream=%s)", _without_userinfo(url), len(payload), stream)
+        url, kwargs = self._prepare(url, body, timeout, max_content_length)
+        _log.debug(
+            "POST %s (%d bytes, stream=%s)", _without_userinfo(url), len(kwargs["data"]), stream
+        )
         try:
-            response = self._ctx.http.request("POST", url, **kwargs)
-        except actions_core.HostNotAllowedError as err:  # allowedHosts or the SSRF guard
-            raise actions_core.ExecutionError(
-                f"error configuring connector action: {err.message}",
-                retry=False,
-                error_source="user",
-            ) from None
-        except actions_core.RequestError as err:  # no response: Node's code, retry or not
-            text = (
-                f"Status code: undefined. Message: Unexpected API Error: {err.code} - {err.message}"
-            )
-            if isinstance(err, actions_core.RequestTlsError):
-                text = remap_tls_error(text) or text
-            raise actions_core.ExecutionError(
-                text, retry=err.retry, error_source=err.error_source
-            ) from None
-        except actions_core.ActionsError as err:  # e.g. TLS material that does not load
-            raise actions_core.ExecutionError(
-                f"error configuring connector action: {err.message}",
-                retry=False,
-                error_source="user",
-            ) from None
+            response = self._ctx.http.request("POST", url, stream=stream, **kwargs)
+        except actions_core.ActionsError as err:
+            raise _request_failure(err) from None
         if not 200 <= response.status_code < 300:
             raise self._status_error(response, stream)
         return response
 
+    async def apost(
+        self, url: str, body: str, *, timeout: float | None, max_content_length: int | None = None
+    ) -> Any:
+        """:meth:`post` of a stream on ``ctx.ahttp`` (asyncio): the same request, the same
+        errors; returns the unread ``httpx.Response`` (the caller closes it)."""
+        url, kwargs = self._prepare(url, body, timeout, max_content_length)
+        kwargs["content"] = kwargs.pop("data")
+        _log.debug(
+            "POST %s (%d bytes, stream=True, async)", _without_userinfo(url), len(kwargs["content"])
+        )
+        try:
+            response = await self._ctx.ahttp.request("POST", url, stream=True, **kwargs)
+        except actions_core.ActionsError as err:
+            raise _request_failure(err) from None
+        if not 200 <= response.status_code < 300:
+            try:
+                content = await _read_at_most(response, MAX_ERROR_BODY)
+            except Exception:  # an unreadable error body still leaves the status to report
+                content = b""
+            finally:
+                await response.aclose()
+            raise _status_error(
+                response.status_code, response.reason_phrase, response.headers, content
+            )
+        return response
+
+    def _prepare(
+        self, url: str, body: str, timeout: float | None, max_content_length: int | None
+    ) -> tuple[str, dict[str, Any]]:
+        url = normalize_url(url)
+        payload = (body if body != "" else "{}").encode("utf-8")
+        self._ctx.add_request_body_bytes(len(payload))
+        kwargs: dict[str, Any] = {"headers": self.headers, "data": payload, "timeout": timeout}
+        if self._tls is not None:
+            kwargs["tls"] = self._tls
+        if max_content_length is not None:
+            kwargs["max_content_length"] = max_content_length
+        return url, kwargs
+
     def _status_error(
         self, response: requests.Response, stream: bool
     ) -> actions_core.ExecutionError:
-        status = response.status_code
         try:
             raw = response.raw.read(MAX_ERROR_BODY, decode_content=True) if stream else None
             content = raw if raw is not None else response.content
@@ -161,14 +170,50 @@ class Upstream:
             content = b""
         finally:
             response.close()
-        try:
-            data: Any = json_parse(content.decode("utf-8", errors="replace"))
-        except JsonParseError:
-            data = None  # not JSON: Kibana ignores it
-        reason = response.reason or _standard_phrase(status)  # HTTP/2 has no reason phrase
-        message = response_error_message(status, reason, data)
+        return _status_error(response.status_code, response.reason, response.headers, content)
+
+
+async def _read_at_most(response: Any, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])
+
+
+def _request_failure(err: actions_core.ActionsError) -> actions_core.ExecutionError:
+    """A request that got no response, in Kibana's words (both transports)."""
+    if isinstance(err, actions_core.HostNotAllowedError):  # allowedHosts or the SSRF guard
         return actions_core.ExecutionError(
-            f"Status code: {status}. Message: {message}",
-            retry=status_retry(status, response.headers),
-            error_source=status_error_source(status),
+            f"error configuring connector action: {err.message}",
+            retry=False,
+            error_source="user",
         )
+    if isinstance(err, actions_core.RequestError):  # no response: Node's code, retry or not
+        text = f"Status code: undefined. Message: Unexpected API Error: {err.code} - {err.message}"
+        if isinstance(err, actions_core.RequestTlsError):
+            text = remap_tls_error(text) or text
+        return actions_core.ExecutionError(text, retry=err.retry, error_source=err.error_source)
+    # e.g. TLS material that does not load
+    return actions_core.ExecutionError(
+        f"error configuring connector action: {err.message}",
+        retry=False,
+        error_source="user",
+    )
+
+
+def _status_error(
+    status: int, reason: str | None, headers: Mapping[str, str], content: bytes
+) -> actions_core.ExecutionError:
+    try:
+        data: Any = json_parse(content.decode("utf-8", errors="replace"))
+    except JsonParseError:
+        data = None  # not JSON: Kibana ignores it
+    reason = reason or _standard_phrase(status)  # HTTP/2 has no reason phrase
+    message = response_error_message(status, reason, data)
+    return actions_core.ExecutionError(
+        f"Status code: {status}. Message: {message}",
+        retry=status_retry(status, headers),
+        error_source=status_error_source(status),
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 
+import httpx
 import pytest
 import requests
 
@@ -23,8 +24,11 @@ from actions_core import (
     ResponseTooLargeError,
 )
 from actions_core._net import errors
+from tests._net.transports import both_transports
 from tests.servers import Pki, TcpServer, Upstream, read_request_head
 from tests.support import TypesPlugin
+
+transport = both_transports(__name__)
 
 LOOPBACK = ("127.0.0.1", "localhost")
 
@@ -75,7 +79,7 @@ def test_the_family_lives_in_one_module_and_is_public():
     assert issubclass(HostNotAllowedError, actions_core.ForbiddenError)  # still a 403
 
 
-def test_a_refused_connection():
+def test_a_refused_connection(transport):
     port = closed_port()
     err = failure(lambda: client().request("GET", f"http://127.0.0.1:{port}/"))
     assert isinstance(err, RequestConnectionError)
@@ -83,7 +87,8 @@ def test_a_refused_connection():
     assert (err.code, err.message) == ("ECONNREFUSED", f"connect ECONNREFUSED 127.0.0.1:{port}")
     assert err.service_message == f"[ECONNREFUSED] connect ECONNREFUSED 127.0.0.1:{port}"
     assert (err.retry, err.error_source) == (True, "framework")
-    assert isinstance(err.__cause__, requests.ConnectionError)
+    underneath = requests.ConnectionError if transport == "requests" else httpx.ConnectError
+    assert isinstance(err.__cause__, underneath)
 
 
 def test_a_timeout_reports_the_effective_timeout():

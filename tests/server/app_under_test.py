@@ -1,4 +1,5 @@
-"""The service under test, run as its own process: ``python -m tests.server.app_under_test``.
+"""The service under test, run as its own process:
+``python -m tests.server.app_under_test CONFIG DATA_DIR [WORKERS]`` (one worker by default).
 
 Entry points cannot be added to a running interpreter, so the test action types are handed to
 ``Actions`` as a plugin object here and the real ``serve()`` (uvicorn) runs them.
@@ -6,8 +7,11 @@ Entry points cannot be added to a running interpreter, so the test action types 
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import actions_core
@@ -40,12 +44,52 @@ def _upstream_stream(ctx: actions_core.ExecutionContext) -> Iterator[bytes]:
     return chunks()
 
 
+def _upstream_astream(ctx: actions_core.ExecutionContext) -> AsyncIterator[bytes]:
+    """``.upstream-stream`` as an async generator on ``ctx.ahttp``."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        url = ctx.config["url"] + ctx.params["path"]
+        response = await ctx.ahttp.request("GET", url, stream=True)
+        try:
+            response.raise_for_status()
+            async for data in response.aiter_bytes():
+                yield data
+        finally:
+            await response.aclose()
+
+    return chunks()
+
+
+def _thread_names(ctx: actions_core.ExecutionContext) -> AsyncIterator[dict[str, Any]]:
+    """Which thread produces each chunk (and whether the caller iterates on its loop)."""
+
+    async def chunks() -> AsyncIterator[dict[str, Any]]:
+        for _ in range(3):
+            await asyncio.sleep(0.01)
+            yield {"thread": threading.current_thread().name, "async": ctx.async_streams}
+
+    return chunks()
+
+
+def _failing_astream(ctx: actions_core.ExecutionContext) -> AsyncIterator[Any]:
+    async def chunks() -> AsyncIterator[Any]:
+        yield {"delta": "partial"}
+        raise ExecutionError("upstream went away")
+
+    return chunks()
+
+
 def _failing_stream(ctx: actions_core.ExecutionContext) -> Iterator[Any]:
     def chunks() -> Iterator[Any]:
         yield {"delta": "partial"}
         raise ExecutionError("upstream went away")
 
     return chunks()
+
+
+def _pid(ctx: actions_core.ExecutionContext) -> dict[str, Any]:
+    """Which worker process ran the execution, and the connector's config it saw."""
+    return {"pid": os.getpid(), "config": ctx.config}
 
 
 def _failing(ctx: actions_core.ExecutionContext) -> None:
@@ -89,16 +133,40 @@ TYPES = [
         config_schema=_object(url={"type": "string"}),
         params_schema=_object(path={"type": "string"}),
     ),
+    actions_core.ActionType(
+        id=".upstream-astream",
+        name="Upstream stream (asyncio)",
+        executor=_upstream_astream,
+        config_schema=_object(url={"type": "string"}),
+        params_schema=_object(path={"type": "string"}),
+    ),
+    actions_core.ActionType(id=".thread-names", name="Thread names", executor=_thread_names),
     actions_core.ActionType(id=".failing-stream", name="Failing stream", executor=_failing_stream),
+    actions_core.ActionType(
+        id=".failing-astream", name="Failing stream (asyncio)", executor=_failing_astream
+    ),
     actions_core.ActionType(id=".failing", name="Failing", executor=_failing),
+    actions_core.ActionType(
+        id=".pid",
+        name="Worker pid",
+        executor=_pid,
+        config_schema=_object(value={"type": "string"}),
+    ),
 ]
 
 
 def main() -> None:
     config, data_dir = sys.argv[1], sys.argv[2]
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     actions = Actions(data_dir=data_dir, config=config, plugins=[TypesPlugin(*TYPES)])
     try:
-        serve(actions, host="127.0.0.1", port=0, echo=lambda line: print(line, flush=True))
+        serve(
+            actions,
+            host="127.0.0.1",
+            port=0,
+            workers=workers,
+            echo=lambda line: print(line, flush=True),
+        )
     finally:
         actions.close()
 

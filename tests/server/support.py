@@ -103,12 +103,13 @@ class RunningServer:
         return self.process.returncode
 
 
-def start_test_server(workdir: Path, config: dict[str, Any]) -> RunningServer:
+def start_test_server(workdir: Path, config: dict[str, Any], workers: int = 1) -> RunningServer:
     """``tests.server.app_under_test`` (the real ``serve()`` with the test types)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "actions.yml"
     config_path.write_text(yaml.safe_dump(config))
     command = [sys.executable, "-m", "tests.server.app_under_test", str(config_path), "data"]
+    command.append(str(workers))
     return RunningServer(command, workdir, clean_env())
 
 

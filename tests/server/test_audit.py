@@ -17,15 +17,24 @@ ECHO = {
 }
 
 
-def records(server: Server, connector_id: str) -> list[dict]:
+def records(server: Server, connector_id: str, at_least: int = 1) -> list[dict]:
+    """The connector's audit records, once ``at_least`` of them are in the file: the service
+    writes them from a background thread, a moment after it answers."""
     path = server.data_dir / "audit.log"
-    lines = path.read_text().splitlines() if path.exists() else []
-    found = [json.loads(line) for line in lines]
-    return [r for r in found if (r["kibana"].get("saved_object") or {}).get("id") == connector_id]
+
+    def found() -> list[dict]:
+        lines = path.read_text().splitlines() if path.exists() else []
+        parsed = [json.loads(line) for line in lines]
+        mine = [
+            r for r in parsed if (r["kibana"].get("saved_object") or {}).get("id") == connector_id
+        ]
+        return mine if len(mine) >= at_least else []
+
+    return wait_until(found, what=f"{at_least} audit records of {connector_id}")
 
 
-def messages(server: Server, connector_id: str) -> list[tuple[str, str]]:
-    return [(r["event"]["outcome"], r["message"]) for r in records(server, connector_id)]
+def messages(server: Server, connector_id: str, at_least: int = 1) -> list[tuple[str, str]]:
+    return [(r["event"]["outcome"], r["message"]) for r in records(server, connector_id, at_least)]
 
 
 def test_connector_lifecycle_is_audited_with_kibanas_messages(server: Server) -> None:
@@ -38,7 +47,7 @@ def test_connector_lifecycle_is_audited_with_kibanas_messages(server: Server) ->
     assert run.status_code == 200
     assert server.request("DELETE", one).status_code == 204
     assert server.request("GET", one).status_code == 404
-    assert messages(server, cid) == [
+    assert messages(server, cid, at_least=9) == [
         ("unknown", f"User is creating connector [id={cid}]"),
         ("success", f"User has created connector [id={cid}]"),
         ("success", f"User has accessed connector [id={cid}]"),
@@ -71,7 +80,7 @@ def test_refused_and_failed_attempts_are_audited(server: Server) -> None:
     bad = {**ECHO, "secrets": {}}
     assert server.request("POST", path, json=bad).status_code == 400
     assert server.request("POST", f"{path}/_execute", json={"params": {}}).status_code == 404
-    found = wait_until(lambda: len(records(server, cid)) >= 4 and records(server, cid))
+    found = records(server, cid, at_least=4)
     assert [(r["event"]["outcome"], r["message"]) for r in found] == [
         ("failure", f"Failed attempt to create connector [id={cid}]"),
         ("unknown", f"User is creating connector [id={cid}]"),
@@ -86,7 +95,9 @@ def test_listing_audits_one_access_per_connector(server: Server) -> None:
     assert (
         server.request("GET", "/s/audit-find/api/actions/connectors", who="bob").status_code == 200
     )
-    found = [r for r in records(server, "pre-log") if r["kibana"]["space_id"] == "audit-find"]
+    found = wait_until(
+        lambda: [r for r in records(server, "pre-log") if r["kibana"]["space_id"] == "audit-find"]
+    )
     assert found[-1]["event"]["action"] == "connector_find"
     assert found[-1]["message"] == "User has accessed connector [id=pre-log]"
     assert found[-1]["user"] == {"name": "bob", "roles": ["read"]}

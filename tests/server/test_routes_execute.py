@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -121,8 +122,13 @@ def test_executors_see_the_dashboard_url(server: Server) -> None:
     )
 
 
-def _stream_connector(server: Server) -> str:
-    return connector(server, ".upstream-stream", {"url": server.upstream.url})
+#: The same streaming executor twice: blocking (``ctx.http``, pulled in worker threads) and an
+#: async generator (``ctx.ahttp``, iterated on the service's event loop).
+STREAMS = (".upstream-stream", ".upstream-astream")
+
+
+def _stream_connector(server: Server, type_id: str = ".upstream-stream") -> str:
+    return connector(server, type_id, {"url": server.upstream.url})
 
 
 @contextlib.contextmanager
@@ -141,8 +147,11 @@ def _open_stream(server: Server, cid: str, path: str) -> Iterator[httpx.Response
         yield response
 
 
-def test_the_first_chunk_arrives_before_the_upstream_has_finished(server: Server) -> None:
-    cid = _stream_connector(server)
+@pytest.mark.parametrize("type_id", STREAMS)
+def test_the_first_chunk_arrives_before_the_upstream_has_finished(
+    server: Server, type_id: str
+) -> None:
+    cid = _stream_connector(server, type_id)
     tag = uuid.uuid4().hex
     record = server.upstream.record(tag)
     path = f"/stream?tag={tag}&chunks=4&hold=1"
@@ -160,11 +169,14 @@ def test_the_first_chunk_arrives_before_the_upstream_has_finished(server: Server
     assert record.finished.is_set()
     events = wait_until(lambda: execute_events(server.db, cid))
     assert events[0]["outcome"] == "success"
-    assert events[0]["message"] == f"action executed: .upstream-stream:{cid}: {cid}"
+    assert events[0]["message"] == f"action executed: {type_id}:{cid}: {cid}"
 
 
-def test_disconnecting_mid_stream_closes_the_upstream_and_records_the_event(server: Server) -> None:
-    cid = _stream_connector(server)
+@pytest.mark.parametrize("type_id", STREAMS)
+def test_disconnecting_mid_stream_closes_the_upstream_and_records_the_event(
+    server: Server, type_id: str
+) -> None:
+    cid = _stream_connector(server, type_id)
     tag = uuid.uuid4().hex
     record = server.upstream.record(tag)
     path = f"/stream?tag={tag}&chunks=400&interval=0.05"
@@ -186,8 +198,9 @@ def test_disconnecting_mid_stream_closes_the_upstream_and_records_the_event(serv
     assert events[0]["user"] == f"api_key:{server.keys['admin'].key.id}"
 
 
-def test_a_stream_that_fails_midway_ends_with_an_error_event(server: Server) -> None:
-    cid = connector(server, ".failing-stream")
+@pytest.mark.parametrize("type_id", [".failing-stream", ".failing-astream"])
+def test_a_stream_that_fails_midway_ends_with_an_error_event(server: Server, type_id: str) -> None:
+    cid = connector(server, type_id)
     response = execute(server, cid, {})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
@@ -202,8 +215,34 @@ def test_a_stream_that_fails_midway_ends_with_an_error_event(server: Server) -> 
 
 
 @pytest.mark.parametrize("who", ["reader", "bob"])
-def test_streams_work_for_the_read_role(server: Server, who: str) -> None:
-    cid = _stream_connector(server)
+@pytest.mark.parametrize("type_id", STREAMS)
+def test_streams_work_for_the_read_role(server: Server, who: str, type_id: str) -> None:
+    cid = _stream_connector(server, type_id)
     tag = uuid.uuid4().hex
     response = execute(server, cid, {"path": f"/stream?tag={tag}&chunks=2"}, who=who)
     assert response.text == 'data: {"n": 0}\n\ndata: {"n": 1}\n\n'
+
+
+def test_async_streams_are_iterated_on_the_event_loop_not_in_threads(server: Server) -> None:
+    cid = connector(server, ".thread-names")
+    response = execute(server, cid, {})
+    assert response.status_code == 200
+    events = [line for line in response.text.splitlines() if line.startswith("data: ")]
+    chunks = [json.loads(line[len("data: ") :]) for line in events]
+    # uvicorn runs the event loop in the main thread: no worker or helper thread per chunk
+    assert chunks == [{"thread": "MainThread", "async": True}] * 3
+    done = wait_until(lambda: execute_events(server.db, cid))
+    assert done[0]["outcome"] == "success"
+
+
+def test_an_async_stream_failing_before_its_first_chunk_is_a_json_error_result(
+    server: Server,
+) -> None:
+    cid = _stream_connector(server, ".upstream-astream")
+    response = execute(server, cid, {"path": "/missing"})
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["status"] == "error"
+    assert "404" in body["service_message"]
+    events = wait_until(lambda: execute_events(server.db, cid))
+    assert events[0]["outcome"] == "failure"
