@@ -114,38 +114,38 @@ async def _chunks(pump: _Pump) -> AsyncIterator[bytes]:
             if data:
                 yield data
     except Exception as err:  # the executor failed mid-stream: tell the client, then end
-        final = getattr(pump.stream, "result", None)  # what Python and the CLI report too
-        detail = final.service_message if final is not None else str(err)
-        _log.warning("execution stream failed: %s", detail)
-        error = {"message": RUN_FAILED}
-        if detail:
-            error["service_message"] = detail
-        yield f"event: error\ndata: {json.dumps(error)}\n\n".encode()
+        yield _failure_event(getattr(pump.stream, "result", None), err)
     finally:
         pump.close()
 
 
 async def _achunks(stream: AsyncExecutionStream, first: Any) -> AsyncIterator[bytes]:
+    """:func:`_chunks` for an async execution stream: each chunk an ``await``, no thread."""
+    values = True
     try:
-        if first is _END:
-            return
-        data = _encode(first)
-        if data:
-            yield data
-        async for chunk in stream:
+        chunk = first
+        while chunk is not _END:
+            values = values and not _passed_through(chunk)
             data = _encode(chunk)
             if data:
                 yield data
+            chunk = await anext(stream, _END)
+        if values:
+            yield DONE
     except Exception as err:  # the executor failed mid-stream: tell the client, then end
-        final = stream.result
-        detail = final.service_message if final is not None else str(err)
-        _log.warning("execution stream failed: %s", detail)
-        error = {"message": RUN_FAILED}
-        if detail:
-            error["service_message"] = detail
-        yield f"event: error\ndata: {json.dumps(error)}\n\n".encode()
+        yield _failure_event(stream.result, err)
     finally:
         await stream.aclose()
+
+
+def _failure_event(final: Any, err: Exception) -> bytes:
+    """The ``error`` event that ends a failed stream, with what Python and the CLI report."""
+    detail = final.service_message if final is not None else str(err)
+    _log.warning("execution stream failed: %s", detail)
+    error = {"message": RUN_FAILED}
+    if detail:
+        error["service_message"] = detail
+    return f"event: error\ndata: {json.dumps(error)}\n\n".encode()
 
 
 class AsyncEventStreamResponse(StreamingResponse):
