@@ -228,7 +228,8 @@ def test_async_streams_are_iterated_on_the_event_loop_not_in_threads(server: Ser
     response = execute(server, cid, {})
     assert response.status_code == 200
     events = [line for line in response.text.splitlines() if line.startswith("data: ")]
-    chunks = [json.loads(line[len("data: ") :]) for line in events]
+    assert events[-1] == "data: [DONE]"  # a stream of values ends with the marker
+    chunks = [json.loads(line[len("data: ") :]) for line in events[:-1]]
     # uvicorn runs the event loop in the main thread: no worker or helper thread per chunk
     assert chunks == [{"thread": "MainThread", "async": True}] * 3
     done = wait_until(lambda: execute_events(server.db, cid))
