@@ -52,6 +52,9 @@ events = sa.Table(
     sa.Column("usage_estimated", sa.Boolean, nullable=True),
     sa.Column("model", sa.String(255), nullable=True),
     sa.Column("request_body_bytes", sa.BigInteger, nullable=True),
+    # queued executions (migration 3): the attempt number and enqueue-to-start delay
+    sa.Column("attempt", sa.Integer, nullable=True),
+    sa.Column("schedule_delay_ms", sa.Float, nullable=True),
 )
 
 api_keys = sa.Table(
@@ -64,4 +67,27 @@ api_keys = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("created_by", sa.Text, nullable=True),
     sa.Column("revoked_at", sa.String(40), nullable=True),
+)
+
+#: Queued executions (``Actions.enqueue``): the source of truth of every queued run. The broker
+#: only carries an execution's id; params live here, secrets stay with the connector.
+executions = sa.Table(
+    "executions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("space_id", sa.String(100), nullable=False),
+    sa.Column("connector_id", sa.String(64), nullable=False),
+    sa.Column("action_type_id", sa.String(255), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("source", sa.String(100), nullable=True),
+    sa.Column("user", sa.String(255), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("result", sa.JSON, nullable=True),
+    sa.Column("queued_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("run_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("started_at_ms", sa.BigInteger, nullable=True),
+    sa.Column("finished_at_ms", sa.BigInteger, nullable=True),
+    sa.Column("lease_until_ms", sa.BigInteger, nullable=True),
 )
