@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS b
     from actions_core._plugins.hookspecs import hookimpl
     from actions_core._plugins.lazy import imported_on_first_call
     from actions_core._plugins.subactions import SubActionConnector, sub_action, sub_action_type
+    from actions_core._queue.model import Execution
     from actions_core._run.context import ExecutionContext, TokenUsage, ValidationContext
     from actions_core._run.executor import ExecutionStream
     from actions_core._run.result import ActionResult, ExecutionError
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS b
         ForbiddenError,
         NotFoundError,
         PluginError,
+        QueuedActionsLimitError,
         RegistrationError,
         ValidationError,
     )
@@ -73,6 +75,8 @@ _EXPORTS: dict[str, str] = {
     "ForbiddenError": ".errors",
     "NotFoundError": ".errors",
     "PluginError": ".errors",
+    "QueuedActionsLimitError": ".errors",
+    "Execution": "._queue.model",
     "RegistrationError": ".errors",
     "ValidationError": ".errors",
     "Event": ".events",
@@ -114,6 +118,7 @@ __all__ = [
     "Connector",
     "ConnectorTypeInfo",
     "Event",
+    "Execution",
     "ExecutionContext",
     "ExecutionError",
     "ExecutionStream",
@@ -123,6 +128,7 @@ __all__ = [
     "NetworkPolicy",
     "NotFoundError",
     "PluginError",
+    "QueuedActionsLimitError",
     "RegistrationError",
     "ResponseTooLargeError",
     "SubActionConnector",

@@ -62,7 +62,12 @@ class Executor:
         space_id: str = "default",
         source: str = "python",
         user: str | None = None,
+        execution_id: str | None = None,
+        attempt: int | None = None,
+        schedule_delay_ms: float | None = None,
     ) -> ActionResult:
+        """Run once. Queued runs (``actions_core._queue``) pass their execution id, attempt and
+        schedule delay, which land in the event records and the context."""
         resolved = self._connectors.resolve(connector_id, space_id=space_id)
         connector = resolved.connector
         action_type = self._registry.get(connector.connector_type_id)
@@ -76,7 +81,7 @@ class Executor:
             return invalid
         config, secrets, params = invalid
 
-        execution_id = str(uuid.uuid4())
+        execution_id = execution_id or str(uuid.uuid4())
         base = {
             "execution_id": execution_id,
             "connector_id": connector.id,
@@ -87,6 +92,8 @@ class Executor:
             "source": source,
             "user": user,
         }
+        if attempt is not None:  # a queued run
+            base.update(attempt=attempt, schedule_delay_ms=schedule_delay_ms)
         label = f"{action_type.id}:{connector.id}: {connector.name}"
         self._events.record(action="execute-start", message=f"action started: {label}", **base)
         ctx = ExecutionContext(
@@ -103,6 +110,7 @@ class Executor:
             source=source,
             is_preconfigured=connector.is_preconfigured,
             dashboard_url=self._dashboard_url(connector.id, space_id),
+            attempt=attempt or 1,
         )
         started = time.perf_counter()
         completion = _Completion(self._events, base, label, ctx, started)
@@ -118,6 +126,25 @@ class Executor:
             return result
         completion.finish(result)
         return result
+
+    def check(self, connector_id: str, params: Any, *, space_id: str = "default") -> str:
+        """What ``execute`` checks before running, as exceptions (for ``enqueue``): the type id.
+
+        Raises ``NotFoundError``, ``ActionTypeDisabledError`` or ``ValidationError``.
+        """
+        resolved = self._connectors.resolve(connector_id, space_id=space_id)
+        connector = resolved.connector
+        action_type = self._registry.get(connector.connector_type_id)
+        if not self._registry.is_executable(
+            action_type.id, is_preconfigured=connector.is_preconfigured
+        ):
+            self._registry.ensure_enabled(action_type.id)
+        invalid = self._validate(action_type, resolved, params)
+        if isinstance(invalid, ActionResult):
+            raise ValidationError(
+                invalid.message or "invalid params", [("params", invalid.message or "")]
+            )
+        return action_type.id
 
     def _dashboard_url(self, connector_id: str, space_id: str) -> str | None:
         if not self.public_base_url:

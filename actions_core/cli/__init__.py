@@ -738,3 +738,9 @@ def hash_password_command() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point (also ``python -m actions_core``)."""
     cli.main(args=argv, prog_name="actions")
+
+
+# --- queued execution (actions_core/cli/worker.py) ------------------------------------------
+from actions_core.cli.worker import worker_command  # noqa: E402
+
+cli.add_command(worker_command)

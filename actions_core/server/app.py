@@ -19,6 +19,7 @@ from actions_core.server.errors import install_error_handlers
 from actions_core.server.openapi import COMPONENTS, SECURITY, json_content, ref
 from actions_core.server.routes_connectors import router as connectors_router
 from actions_core.server.routes_execute import router as execute_router
+from actions_core.server.routes_queue import router as queue_router
 from actions_core.server.usage import router as usage_router
 
 __all__ = ["OPENAPI_URL", "create_app"]
@@ -61,6 +62,7 @@ def create_app(
     app.include_router(_status_router())
     app.include_router(connectors_router)
     app.include_router(execute_router)
+    app.include_router(queue_router)
     app.include_router(usage_router)
     app.include_router(dashboard_router)
     app.include_router(_openapi_router(app))

@@ -6,6 +6,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -111,7 +112,23 @@ def serve(
         lifespan="off",
         server_header=False,
     )
+    worker = _embedded_worker(actions, echo)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+        if worker is not None:
+            worker.stop()
+
+
+def _embedded_worker(actions: Actions, echo: Callable[[str], None]) -> Any:
+    """Without ``queue.brokerUrl`` the service runs queued executions itself (durably: the
+    broker is the embedded database). With a broker, ``actions worker`` processes do."""
+    if actions.settings.actions.queue.brokerUrl:
+        return None
+    from actions_core._queue.worker import BackgroundWorker
+
+    worker = BackgroundWorker(actions.queue)
+    worker.start()
+    echo("Queued executions run in this process (no queue.brokerUrl).")
+    return worker
