@@ -130,6 +130,7 @@ class Queue:
             return "skipped"
         attempt = row.attempts
         result = self._attempt(row, attempt, schedule_delay_ms=float(now - row.run_at_ms))
+        self._actions.events.flush()  # an execution that reads as ended has its records written
         stored = result_to_json(result)
         if result.ok:
             self.store.finish(execution_id, attempt, "succeeded", stored)

@@ -96,6 +96,8 @@ class Executor:
             base.update(attempt=attempt, schedule_delay_ms=schedule_delay_ms)
         label = f"{action_type.id}:{connector.id}: {connector.name}"
         self._events.record(action="execute-start", message=f"action started: {label}", **base)
+        if attempt is not None:
+            self._events.flush()  # a queued run's start survives a worker killed mid-run
         ctx = ExecutionContext(
             connector_id=connector.id,
             connector_name=connector.name,
