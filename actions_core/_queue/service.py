@@ -197,6 +197,9 @@ class Queue:
             elif self.store.retake(row, now):
                 self.publish(row.id)
                 counts["requeued"] += 1
+            else:
+                continue
+            self._record_timeout(row)
         stale = (
             self.store.all_queued()
             if republish_all
@@ -209,6 +212,29 @@ class Queue:
         if any(counts.values()):
             _log.info("queue sweep: %s", counts)
         return counts
+
+    def _record_timeout(self, row: Any) -> None:
+        """Kibana's ``execute-timeout`` record: the attempt's run outlived its lease."""
+        limit = _duration(self.settings.executionTimeout)
+        self._actions.events.record(
+            action="execute-timeout",
+            execution_id=row.id,
+            connector_id=row.connector_id,
+            action_type_id=row.action_type_id,
+            space_id=row.space_id,
+            is_preconfigured=self._actions.connectors.is_preconfigured(row.connector_id),
+            source=row.source or "queue",
+            user=row.user,
+            attempt=row.attempts,
+            message=(
+                f"action: {row.action_type_id}:{row.connector_id} execution cancelled due to "
+                f'timeout - exceeded default timeout of "{limit}"'
+            ),
+        )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:g}m" if seconds >= 60 and seconds % 60 == 0 else f"{seconds:g}s"
 
 
 class Executions:

@@ -10,6 +10,8 @@ caches) serves them all; more CPU means more worker processes, on this machine o
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +79,8 @@ class Sweeper:
 
 def _worker_options(concurrency: int) -> dict[str, Any]:
     return {
+        # one node name per process: several workers may share a machine
+        "hostname": f"actions-{os.getpid()}@{socket.gethostname()}",
         "pool": "threads",
         "concurrency": max(1, int(concurrency)),
         "queues": [QUEUE_NAME],
@@ -93,7 +97,7 @@ def run_worker(queue: Queue, concurrency: int = 1) -> None:
     sweeper = Sweeper(queue)
     sweeper.start()
     try:
-        worker = app.Worker(hostname=None, **_worker_options(concurrency))
+        worker = app.Worker(**_worker_options(concurrency))
         worker.start()
     finally:
         sweeper.stop()

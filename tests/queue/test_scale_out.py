@@ -99,11 +99,11 @@ def test_a_worker_killed_mid_execution_loses_nothing(cluster, upstream):
         wait_final(actions, [eid], 60, cluster)
         done = actions.executions.get(eid)
         assert (done.status, done.attempts) == ("succeeded", 2)
-        events = sorted(
-            actions.recent_events(cid), key=lambda e: (e.attempt, e.action != "execute-start")
-        )
+        order = {"execute-start": 0, "execute-timeout": 1, "execute": 2}
+        events = sorted(actions.recent_events(cid), key=lambda e: (e.attempt, order[e.action]))
         assert [(e.action, e.attempt, e.execution_id) for e in events] == [
             ("execute-start", 1, eid),
+            ("execute-timeout", 1, eid),
             ("execute-start", 2, eid),
             ("execute", 2, eid),
         ]
