@@ -69,10 +69,9 @@ class ExecutionStore:
                     started_at_ms=now,
                     lease_until_ms=now + lease_ms,
                 )
+                .returning(*table.c)  # PostgreSQL, and SQLite >= 3.35
             )
-            if claimed.rowcount != 1:
-                return None
-            return conn.execute(sa.select(table).where(table.c.id == execution_id)).one()
+            return claimed.one_or_none()
 
     def row(self, execution_id: str) -> sa.Row | None:
         with self._engine.connect() as conn:
