@@ -264,6 +264,8 @@ class Actions:
     # --- lifecycle ---
 
     def close(self) -> None:
+        if self._queue is not None:
+            self._queue.close()
         self.events.close()
         self.http.close()
         self._engine.dispose()

@@ -62,6 +62,13 @@ class Queue:
 
         return broker_url(self._options.queue, self._database_url)
 
+    def close(self) -> None:
+        """Release the broker connections of this process (the app is rebuilt if used again)."""
+        with self._app_lock:
+            app, self._app = self._app, None
+        if app is not None:
+            app.close()
+
     # --- producing ---
 
     def enqueue(
