@@ -218,6 +218,8 @@ class Queue:
             counts["republished"] += 1
         if any(counts.values()):
             _log.info("queue sweep: %s", counts)
+        if counts["requeued"] or counts["failed"]:
+            self._actions.events.flush()  # the execute-timeout records, before anything else
         return counts
 
     def _record_timeout(self, row: Any) -> None:

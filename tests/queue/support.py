@@ -16,8 +16,9 @@ FAST_QUEUE = {
     "retryDelay": "100ms",
     "retryBackoff": "200ms",
     "maxRetryDelay": "1s",
-    "visibilityTimeout": "5s",
-    "executionTimeout": "3s",
+    "visibilityTimeout": "8s",
+    # long enough that a loaded machine never retakes a run that is still going
+    "executionTimeout": "5s",
     "sweepInterval": "200ms",
 }
 

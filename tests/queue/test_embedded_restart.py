@@ -78,7 +78,7 @@ def test_an_enqueued_execution_survives_restarts_of_the_service(tmp_path, upstre
             release.set()
         finally:
             service.stop()
-        assert status(actions, second).status == "running"
+        assert status(actions, second).status == "running"  # held by the killed service
         service = RunningServer(command, tmp_path, env)
         try:
             wait_until(lambda: status(actions, second).final, timeout=30, what="the rerun")
