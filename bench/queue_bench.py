@@ -70,6 +70,22 @@ def start_workers(config: Path, count: int, concurrency: int, logdir: Path) -> l
     return workers
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def startup_cpu(config: Path, concurrency: int, logdir: Path) -> float:
+    """The CPU a worker spends starting (imports, connections) with nothing to do."""
+    [worker] = start_workers(config, 1, concurrency, logdir)
+    try:
+        time.sleep(8)
+        return cpu_seconds(worker.pid)
+    finally:
+        stop_workers([worker])
+
+
 def stop_workers(workers: list) -> None:
     for worker in workers:
         worker.terminate()
@@ -112,13 +128,14 @@ def throughput_run(pg, redis, url: str, workers: int, count: int, concurrency: i
         procs = start_workers(config, workers, concurrency, run_dir)
         try:
             wait_done(actions, ids, timeout=600)
+            cpu = sum(cpu_seconds(p.pid) for p in procs)
         finally:
             stop_workers(procs)
         executions = [actions.executions.get(i) for i in ids]
     assert all(e.status == "succeeded" for e in executions), "some executions failed"
     first = min(e.started_at for e in executions)
     last = max(e.finished_at for e in executions)
-    return count / (last - first).total_seconds(), costs
+    return count / (last - first).total_seconds(), costs, cpu
 
 
 def delay_run(pg, redis, url: str, rate: float, seconds: float, concurrency: int, tmp: Path):
@@ -177,12 +194,18 @@ def main() -> None:
         tmp = Path(tmpdir)
         url = f"{base}/slow/v1/chat/completions"
         costs: list[float] = []
+        worker_cpu: list[float] = []  # CPU seconds per execution in the workers
+        idle_dir = tmp / "idle"
+        idle_dir.mkdir()
+        write_config(idle_dir / "actions.yml", pg.create_database(), redis.url)
+        start_cost = startup_cpu(idle_dir / "actions.yml", args.concurrency, idle_dir)
         # interleaved rounds: a machine shared with other work slows runs, not configurations
         for r in range(args.rounds):
             for workers in rounds:
-                rate, run_costs = throughput_run(
+                rate, run_costs, cpu = throughput_run(
                     pg, redis, url, workers, args.count, args.concurrency, tmp / f"r{r}"
                 )
+                worker_cpu.append((cpu - workers * start_cost) / args.count)
                 rounds[workers].append(rate)
                 costs += run_costs
                 print(f"round {r + 1}: {workers} worker(s): {rate:.1f} executions/s", flush=True)
@@ -211,6 +234,11 @@ def main() -> None:
     lines += [
         "",
         f"Target ≥ 1.8× from 1 to 2 workers: **{verdict}** ({scale:.2f}×).",
+        "",
+        f"Worker CPU per execution (user + system, start-up of {start_cost:.2f} s per worker "
+        f"subtracted): median **{statistics.median(worker_cpu) * 1000:.2f} ms** over all runs: "
+        f"one worker process (one GIL) can run at most "
+        f"~{1 / statistics.median(worker_cpu):,.0f} executions/s, whatever its threads.",
         "",
         "| enqueue cost per execution | median | p99 |",
         "| --- | --- | --- |",
