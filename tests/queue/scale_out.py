@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Cluster:
-    def __init__(self, tmp_path: Path, database_url: str, broker_url: str, **queue: Any) -> None:
+    def __init__(
+        self, tmp_path: Path, database_url: str, broker_url: str | None, **queue: Any
+    ) -> None:
         self.dir = tmp_path
         self.config = tmp_path / "actions.yml"
         document = {
@@ -35,7 +37,11 @@ class Cluster:
                 "encryptionKey": KEY,
                 "databaseUrl": database_url,
                 "allowedHosts": ["127.0.0.1"],
-                "queue": {**FAST_QUEUE, "brokerUrl": broker_url, **queue},
+                "queue": {
+                    **FAST_QUEUE,
+                    **({"brokerUrl": broker_url} if broker_url else {}),
+                    **queue,
+                },
             }
         }
         self.config.write_text(yaml.safe_dump(document))

@@ -123,3 +123,21 @@ def test_queued_max_refuses_the_excess_across_processes(tmp_path, postgres_url, 
         with pytest.raises(QueuedActionsLimitError):
             actions.enqueue(cid, {"body": "excess"})
         assert len(actions.executions.list(limit=100)) == 5
+
+
+def test_without_a_broker_the_postgresql_store_is_the_queue_of_every_worker(
+    tmp_path, postgres_url, upstream
+):
+    cluster = Cluster(tmp_path, postgres_url, None)
+    try:
+        with cluster.actions() as actions:
+            cid = webhook(actions, upstream)
+            ids = [actions.enqueue(cid, {"body": f"p{i}"}) for i in range(30)]
+            cluster.start_worker(concurrency=2)
+            cluster.start_worker(concurrency=2)
+            wait_final(actions, ids, 60, cluster)
+            assert {actions.executions.get(i).status for i in ids} == {"succeeded"}
+            assert sum(upstream.seen.values()) == 30
+            assert set(upstream.seen.values()) == {1}
+    finally:
+        cluster.stop()
