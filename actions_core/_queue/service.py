@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from actions_core._queue.backoff import max_attempts, retry_at_ms
 from actions_core._queue.model import Execution, result_to_json
 from actions_core._queue.store import ExecutionStore, now_ms
@@ -216,11 +218,29 @@ class Queue:
             self.store.mark_republished(row.id, now)
             self.publish(row.id, row.run_at_ms)
             counts["republished"] += 1
+        counts["purged"] = self._purge_delivered()
         if any(counts.values()):
             _log.info("queue sweep: %s", counts)
         if counts["requeued"] or counts["failed"]:
             self._actions.events.flush()  # the execute-timeout records, before anything else
         return counts
+
+    def _purge_delivered(self) -> int:
+        """On the database broker, drop delivered messages (kombu keeps them, invisible).
+
+        An invisible message is never delivered again by that transport, so nothing is lost:
+        executions whose message went missing are republished from the executions table.
+        """
+        from actions_core._queue.app import is_database_broker
+
+        if not is_database_broker(self.broker_url):
+            return 0
+        try:
+            with self._actions.engine.begin() as conn:
+                done = conn.execute(sa.text("DELETE FROM kombu_message WHERE visible = false"))
+        except sa.exc.DBAPIError:  # no message table yet
+            return 0
+        return int(done.rowcount or 0)
 
     def _record_timeout(self, row: Any) -> None:
         """Kibana's ``execute-timeout`` record: the attempt's run outlived its lease."""

@@ -177,3 +177,13 @@ def test_the_wait_is_bounded(actions):
     eid = actions.enqueue(connector(actions), {"text": "x"})
     with pytest.raises(TimeoutError, match="still queued"):
         actions.executions.wait(eid, timeout=0.2)
+
+
+def test_the_sweeper_drops_delivered_messages_of_the_database_broker(actions):
+    eid = actions.enqueue(connector(actions), {"text": "x"})
+    with embedded_worker(actions):
+        actions.executions.wait(eid, timeout=20)
+        actions.queue.sweep()
+    with actions.engine.connect() as conn:
+        left = conn.execute(sa.text("select count(*) from kombu_message")).scalar()
+    assert left == 0
