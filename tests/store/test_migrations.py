@@ -14,9 +14,8 @@ from actions_core._store import (
     sqlite_url,
 )
 
-pytestmark = pytest.mark.both_stores
 
-
+@pytest.mark.both_stores
 def test_a_new_database_is_migrated_to_the_latest_version(store_url):
     engine = open_engine(store_url)
     assert current_version(engine) == len(MIGRATIONS)
@@ -25,6 +24,7 @@ def test_a_new_database_is_migrated_to_the_latest_version(store_url):
     engine.dispose()
 
 
+@pytest.mark.both_stores
 def test_migrating_again_applies_nothing(store_url):
     engine = open_engine(store_url)
     assert migrate(engine) == []
@@ -34,6 +34,7 @@ def test_migrating_again_applies_nothing(store_url):
     engine.dispose()
 
 
+@pytest.mark.both_stores
 def test_only_pending_migrations_run_on_an_older_database(store_url, monkeypatch):
     from actions_core._store import migrations
 
@@ -52,15 +53,14 @@ def test_only_pending_migrations_run_on_an_older_database(store_url, monkeypatch
     engine.dispose()
 
 
-def test_sqlite_runs_in_wal_mode(tmp_path, store_backend):
-    if store_backend != "sqlite":
-        pytest.skip("a SQLite setting")
+def test_sqlite_runs_in_wal_mode(tmp_path):
     engine = open_engine(sqlite_url(tmp_path / "db.sqlite3"))
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
 
 
+@pytest.mark.both_stores
 def test_the_migrations_create_exactly_the_tables_the_code_uses(store_url):
     """migrations.py spells out its DDL apart from tables.py on purpose; this keeps them in step."""
     engine = open_engine(store_url)
@@ -75,4 +75,27 @@ def test_the_migrations_create_exactly_the_tables_the_code_uses(store_url):
             where = (table.name, column.name)
             assert found["type"]._type_affinity is column.type._type_affinity, where
             assert getattr(found["type"], "length", None) == getattr(column.type, "length", None)
+    engine.dispose()
+
+
+@pytest.mark.both_stores
+def test_a_version_2_database_with_events_upgrades_to_queued_executions(store_url, monkeypatch):
+    from actions_core._store import migrations
+
+    engine = sa.create_engine(store_url)
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:2])
+    assert migrate(engine) == [1, 2]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "insert into events (timestamp_ms, action, execution_id, connector_id, "
+                "action_type_id, space_id, is_preconfigured) "
+                "values (1, 'execute', 'e1', 'c1', '.t', 'default', false)"
+            )
+        )
+    monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
+    assert migrate(engine) == [3]
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select attempt from events")).all() == [(None,)]
+        assert conn.scalar(sa.text("select count(*) from executions")) == 0
     engine.dispose()
