@@ -16,6 +16,7 @@ from actions_core import (
     ValidationError,
 )
 from tests.queue.support import Recorder, embedded_worker, queue_config
+from tests.servers import wait_until
 
 SECRET = "very-secret-token-123"
 
@@ -181,9 +182,13 @@ def test_the_wait_is_bounded(actions):
 
 def test_the_sweeper_drops_delivered_messages_of_the_database_broker(actions):
     eid = actions.enqueue(connector(actions), {"text": "x"})
+
+    def messages() -> int:
+        with actions.engine.connect() as conn:
+            return conn.execute(sa.text("select count(*) from kombu_message")).scalar()
+
     with embedded_worker(actions):
         actions.executions.wait(eid, timeout=20)
-        actions.queue.sweep()
-    with actions.engine.connect() as conn:
-        left = conn.execute(sa.text("select count(*) from kombu_message")).scalar()
-    assert left == 0
+        # a start republishes what may have been lost: that copy is delivered (and skipped) too
+        wait_until(lambda: actions.queue.sweep()["purged"] >= 0 and messages() == 0)
+    assert actions.executions.get(eid).attempts == 1
