@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS b
     from actions_core._plugins.hookspecs import hookimpl
     from actions_core._plugins.lazy import imported_on_first_call
     from actions_core._plugins.subactions import SubActionConnector, sub_action, sub_action_type
+    from actions_core._queue.model import Execution
     from actions_core._run.context import ExecutionContext, TokenUsage, ValidationContext
     from actions_core._run.executor import AsyncExecutionStream, ExecutionStream
     from actions_core._run.result import ActionResult, ExecutionError
@@ -71,6 +72,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time see _EXPORTS b
         JsonParseError,
         NotFoundError,
         PluginError,
+        QueuedActionsLimitError,
         RegistrationError,
         ValidationError,
     )
@@ -94,6 +96,8 @@ _EXPORTS: dict[str, str] = {
     "ForbiddenError": ".errors",
     "NotFoundError": ".errors",
     "PluginError": ".errors",
+    "QueuedActionsLimitError": ".errors",
+    "Execution": "._queue.model",
     "RegistrationError": ".errors",
     "ValidationError": ".errors",
     "Event": ".events",
@@ -154,6 +158,7 @@ __all__ = [
     "Connector",
     "ConnectorTypeInfo",
     "Event",
+    "Execution",
     "ExecutionContext",
     "ExecutionError",
     "ExecutionStream",
@@ -165,6 +170,7 @@ __all__ = [
     "NetworkPolicy",
     "NotFoundError",
     "PluginError",
+    "QueuedActionsLimitError",
     "RegistrationError",
     "RequestConnectionError",
     "RequestError",

@@ -142,6 +142,8 @@ class Actions:
             self.network,
             lambda: self.ahttp,
         )
+        self._database_url = database_url  # may hold a password: never shown
+        self._queue: Any = None
 
     @property
     def ahttp(self) -> AsyncHttpClient:
@@ -249,6 +251,46 @@ class Actions:
         )
         return await anyio.to_thread.run_sync(run)
 
+    # --- queued execution (actions_core._queue) ---
+
+    @property
+    def queue(self) -> Any:
+        """The queue (``actions_core._queue.service.Queue``), built on first use."""
+        if self._queue is None:
+            from actions_core._queue.service import Queue
+
+            self._queue = Queue(self, self._database_url)
+        return self._queue
+
+    @property
+    def executions(self) -> Any:
+        """Queued executions: ``get(id)``, ``wait(id, timeout=...)``, ``list(...)``."""
+        from actions_core._queue.service import Executions
+
+        return Executions(self.queue.store)
+
+    def enqueue(
+        self,
+        connector_id: str,
+        params: Any,
+        *,
+        space_id: str = "default",
+        execution_id: str | None = None,
+        source: str | None = None,
+        user: str | None = None,
+    ) -> str:
+        """Queue an execution of ``connector_id``; a worker runs it. Returns its id.
+
+        Checked now as ``execute`` would (``NotFoundError``, ``ActionTypeDisabledError``,
+        ``ValidationError``); ``QueuedActionsLimitError`` past ``queued.max``. The same
+        ``execution_id`` is queued once. Only the id goes on the broker.
+        """
+        execution: str = self.queue.enqueue(
+            connector_id, params, space_id=space_id, execution_id=execution_id,
+            source=source, user=user,
+        )  # fmt: skip
+        return execution
+
     def render_parameter_templates(
         self,
         type_id: str,
@@ -284,6 +326,8 @@ class Actions:
     # --- lifecycle ---
 
     def close(self) -> None:
+        if self._queue is not None:
+            self._queue.close()
         self.events.close()
         self.http.close()
         self._engine.dispose()

@@ -60,6 +60,7 @@ __all__ = [
     "JsonParseError",
     "NotFoundError",
     "PluginError",
+    "QueuedActionsLimitError",
     "RegistrationError",
     "SecretsUnavailable",
     "TemplateError",
@@ -139,6 +140,19 @@ class ActionTypeDisabledError(ForbiddenError):
 class ConflictError(ActionsError):
     status_code = 409
     error = "Conflict"
+
+
+class QueuedActionsLimitError(ActionsError):
+    """``enqueue`` refused: ``queued.max`` executions are already waiting (Kibana's message)."""
+
+    status_code = 429
+    error = "Too Many Requests"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Unable to execute actions because the maximum number of queued actions "
+            "has been reached."
+        )
 
 
 class RegistrationError(ActionsError):

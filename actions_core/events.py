@@ -61,6 +61,9 @@ class Event:
     usage_estimated: bool | None
     model: str | None
     request_body_bytes: int | None
+    #: queued executions only: the attempt number and the enqueue-to-start delay
+    attempt: int | None = None
+    schedule_delay_ms: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: getattr(self, k) for k in self.__dataclass_fields__}

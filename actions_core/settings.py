@@ -130,6 +130,31 @@ class RunSettings(_Strict):
     connectorTypeOverrides: list[RunOverride] = Field(default_factory=list)
 
 
+class QueuedSettings(_Strict):
+    """Kibana's ``xpack.actions.queued``: past ``max`` queued executions, enqueue refuses."""
+
+    max: int = Field(default=1_000_000, ge=1)
+
+
+class QueueSettings(_Strict):
+    """Queued execution (our keys). Without ``brokerUrl`` the embedded database is the broker.
+
+    ``retryDelay`` is the first retry's delay (Kibana: 30 s); later retries wait a random time up
+    to ``min(maxRetryDelay, retryBackoff * 2^(attempt-2))``. ``visibilityTimeout`` must exceed the
+    longest retry delay (Redis redelivers unacknowledged messages after it); ``executionTimeout``
+    is how long a run may hold an execution before the sweeper (every ``sweepInterval``) takes
+    it back.
+    """
+
+    brokerUrl: str | None = Field(default=None, repr=False)
+    retryDelay: Duration = 30.0
+    retryBackoff: Duration = 300.0
+    maxRetryDelay: Duration = 3600.0
+    visibilityTimeout: Duration = 7200.0
+    executionTimeout: Duration = 300.0
+    sweepInterval: Duration = 30.0
+
+
 class ServerUser(_Strict):
     """A Basic-auth user of the HTTP service: ``role`` is ``read`` or ``all``.
 
@@ -171,7 +196,6 @@ KIBANA_ONLY_KEYS = frozenset(
         "microsoftGraphApiScope",
         "microsoftExchangeUrl",
         "preconfiguredAlertHistoryEsIndex",
-        "queued",
         "rateLimiter",
         "usage",
         "webhook",
@@ -195,7 +219,9 @@ class ActionsSettings(_Strict):
     responseTimeout: Duration = 60.0
     maxResponseContentLength: ByteSize = 1024 * 1024
     run: RunSettings = Field(default_factory=RunSettings)
+    queued: QueuedSettings = Field(default_factory=QueuedSettings)
     # our own keys
+    queue: QueueSettings = Field(default_factory=QueueSettings)
     ssrfProtection: bool = True
     dataDir: str | None = None
     databaseUrl: str | None = None
@@ -233,6 +259,7 @@ ENV_VARS: dict[str, str] = {
     "ACTIONS_MAX_RESPONSE_CONTENT_LENGTH": "maxResponseContentLength",
     "ACTIONS_SSL_VERIFICATION_MODE": "ssl.verificationMode",
     "ACTIONS_SSRF_PROTECTION": "ssrfProtection",
+    "ACTIONS_QUEUE_BROKER_URL": "queue.brokerUrl",
 }
 _LIST_SETTINGS = {"decryptionOnlyKeys", "allowedHosts", "enabledActionTypes"}
 

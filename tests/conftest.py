@@ -13,6 +13,8 @@ from actions_core import Actions
 from tests.servers import loopback_only
 from tests.support import KEY, TypesPlugin
 
+pytest_plugins = ["tests.service_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def schema_cache_dir(tmp_path_factory) -> str:
@@ -43,9 +45,17 @@ def loopback_network_only() -> Iterator[None]:
 
 
 @pytest.fixture
-def make_actions(tmp_path) -> Iterator[Callable[..., Actions]]:
-    """Build ``Actions`` on a temp data dir; closed after the test."""
+def make_actions(tmp_path, request) -> Iterator[Callable[..., Actions]]:
+    """Build ``Actions`` on a temp data dir; closed after the test.
+
+    In a module marked ``both_stores`` the store is the run's back-end (SQLite or PostgreSQL).
+    """
     opened: list[Actions] = []
+    database_url = (
+        request.getfixturevalue("database_url")
+        if request.node.get_closest_marker("both_stores")
+        else None
+    )
 
     def factory(
         *types: actions_core.ActionType,
@@ -54,6 +64,10 @@ def make_actions(tmp_path) -> Iterator[Callable[..., Actions]]:
         **kwargs: Any,
     ) -> Actions:
         settings = config if config is not None else {"actions": {"encryptionKey": KEY}}
+        if database_url and isinstance(settings, dict):
+            block = dict(settings.get("actions") or {})
+            block.setdefault("databaseUrl", database_url)
+            settings = {**settings, "actions": block}
         actions = Actions(
             data_dir=data_dir or tmp_path / "data",
             config=settings,

@@ -37,6 +37,7 @@ CORE = frozenset(
         "_plugins",
         "_run",
         "_connectors",
+        "_queue",
         "secrets",
         "settings",
         "events",
@@ -75,7 +76,8 @@ RULES: dict[str, Rule] = {
     "connectors": _rule(
         "_connectors _run _store errors secrets", annotations="_net _plugins settings"
     ),
-    "actions": _rule("_net _plugins _run _store connectors errors events secrets settings"),
+    "_queue": _rule("_run _store errors", annotations="actions settings"),
+    "actions": _rule("_net _plugins _queue _run _store connectors errors events secrets settings"),
     "usage": _rule("errors events settings", annotations="actions"),
     "__init__": _rule(" ".join(sorted(CORE - {"__init__"}))),
     # the front ends and the kit: the whole core, and the server where they need it

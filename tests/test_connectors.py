@@ -12,6 +12,8 @@ from actions_core import (
 )
 from tests.support import KEY, echo_type
 
+pytestmark = pytest.mark.both_stores
+
 GOOD_CONFIG = {"url": "https://example.com"}
 GOOD_SECRETS = {"token": "s3cret-token"}
 

@@ -14,13 +14,15 @@ from actions_core._store import open_engine, sqlite_url
 from actions_core._store.tables import events as events_table
 from actions_core.events import EventLog
 
+pytestmark = pytest.mark.both_stores
+
 DAY = 86400
 BASE = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def log(tmp_path):
-    engine = open_engine(sqlite_url(tmp_path / "events.sqlite3"))
+def log(store_url):
+    engine = open_engine(store_url)
     event_log = EventLog(engine)
     yield event_log
     event_log.close()

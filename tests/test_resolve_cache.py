@@ -9,6 +9,8 @@ import pytest
 from actions_core import NotFoundError
 from tests.support import KEY, echo_type
 
+pytestmark = pytest.mark.both_stores
+
 
 def _create(actions, **fields):
     return actions.connectors.create(

@@ -76,6 +76,7 @@ def test_a_wrong_key_marks_secrets_missing_and_execution_fails_clearly(make_acti
     assert len(db_rows(tmp_path)) == 1  # the row is never lost
 
 
+@pytest.mark.both_stores
 def test_update_of_undecryptable_secrets_requires_new_secrets(make_actions, tmp_path):
     make_connector(open_actions(make_actions, tmp_path))
     actions = open_actions(make_actions, tmp_path, key=OTHER_KEY)
@@ -86,6 +87,7 @@ def test_update_of_undecryptable_secrets_requires_new_secrets(make_actions, tmp_
     assert actions.execute("c1", {"text": "x"}).status == "ok"
 
 
+@pytest.mark.both_stores
 def test_decryption_only_keys_allow_rotation(make_actions, tmp_path):
     make_connector(open_actions(make_actions, tmp_path, key=KEY))
     actions = open_actions(make_actions, tmp_path, key=OTHER_KEY, old_keys=[KEY])

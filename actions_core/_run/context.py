@@ -55,6 +55,9 @@ class ExecutionContext:
     request_body_bytes: int = 0
     #: The connector's token-usage dashboard page, when the HTTP service's address is known.
     dashboard_url: str | None = None
+    #: Queued executions: 1 on the first run, then 2, 3... on retries and after a lost worker;
+    #: with ``execution_id`` it lets an executor be idempotent (at-least-once delivery).
+    attempt: int = 1
     #: True when the caller iterates an async iterator the executor returns on its own event
     #: loop (the HTTP service does): such a stream may use :attr:`ahttp` and costs an ``await``
     #: per chunk. False (Python, the CLI): an async iterator is run on a private loop in a

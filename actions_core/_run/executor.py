@@ -79,11 +79,16 @@ class Executor:
         source: str = "python",
         user: str | None = None,
         async_streams: bool = False,
+        execution_id: str | None = None,
+        attempt: int | None = None,
+        schedule_delay_ms: float | None = None,
     ) -> ActionResult:
         """Run the connector (see the module docstring). With ``async_streams`` the caller
         will iterate a streaming result on its own event loop: an executor's async iterator is
         then handed over as an :class:`AsyncExecutionStream` (``async for``) instead of being
-        run on a private loop behind a blocking iterator."""
+        run on a private loop behind a blocking iterator. Queued runs (``actions_core._queue``)
+        pass their execution id, attempt and schedule delay, which land in the event records
+        and the context."""
         resolved = self._connectors.resolve(connector_id, space_id=space_id)
         connector = resolved.connector
         action_type = self._registry.get(connector.connector_type_id)
@@ -97,7 +102,7 @@ class Executor:
             return invalid
         config, secrets, params = invalid
 
-        execution_id = str(uuid.uuid4())
+        execution_id = execution_id or str(uuid.uuid4())
         base: dict[str, Any] = {
             "execution_id": execution_id,
             "connector_id": connector.id,
@@ -108,8 +113,12 @@ class Executor:
             "source": source,
             "user": user,
         }
+        if attempt is not None:  # a queued run
+            base.update(attempt=attempt, schedule_delay_ms=schedule_delay_ms)
         label = f"{action_type.id}:{connector.id}: {connector.name}"
         self._events.record(action="execute-start", message=f"action started: {label}", **base)
+        if attempt is not None:
+            self._events.flush()  # a queued run's start survives a worker killed mid-run
         who = _Origin(action_type.id, self._registry.plugin_of(action_type.id), label, secrets)
         ctx = ExecutionContext(
             connector_id=connector.id,
@@ -129,6 +138,7 @@ class Executor:
             dashboard_url=self._dashboard_url(connector.id, space_id),
             async_streams=async_streams,
             _ahttp=self._ahttp,
+            attempt=attempt or 1,
         )
         started = time.perf_counter()
         completion = _Completion(self._events, base, label, ctx, started, who)
@@ -154,6 +164,25 @@ class Executor:
             raise
         completion.finish(result)
         return result
+
+    def check(self, connector_id: str, params: Any, *, space_id: str = "default") -> str:
+        """What ``execute`` checks before running, as exceptions (for ``enqueue``): the type id.
+
+        Raises ``NotFoundError``, ``ActionTypeDisabledError`` or ``ValidationError``.
+        """
+        resolved = self._connectors.resolve(connector_id, space_id=space_id)
+        connector = resolved.connector
+        action_type = self._registry.get(connector.connector_type_id)
+        if not self._registry.is_executable(
+            action_type.id, is_preconfigured=connector.is_preconfigured
+        ):
+            self._registry.ensure_enabled(action_type.id)
+        invalid = self._validate(action_type, resolved, params)
+        if isinstance(invalid, ActionResult):
+            raise ValidationError(
+                invalid.message or "invalid params", [("params", invalid.message or "")]
+            )
+        return action_type.id
 
     def _dashboard_url(self, connector_id: str, space_id: str) -> str | None:
         return self.dashboard_url(connector_id, space_id) if self.dashboard_url else None

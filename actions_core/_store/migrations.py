@@ -105,8 +105,43 @@ def m003_sessions(conn: sa.Connection) -> None:
     meta.create_all(conn)
 
 
+def m004_queued_executions(conn: sa.Connection) -> None:
+    """Queued executions, and the attempt and schedule delay of each event record."""
+    meta = sa.MetaData()
+    executions = sa.Table(
+        "executions",
+        meta,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("space_id", sa.String(100), nullable=False),
+        sa.Column("connector_id", sa.String(64), nullable=False),
+        sa.Column("action_type_id", sa.String(255), nullable=False),
+        sa.Column("params", sa.JSON, nullable=False),
+        sa.Column("source", sa.String(100), nullable=True),
+        sa.Column("user", sa.String(255), nullable=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("max_attempts", sa.Integer, nullable=False),
+        sa.Column("result", sa.JSON, nullable=True),
+        sa.Column("queued_at_ms", sa.BigInteger, nullable=False),
+        sa.Column("run_at_ms", sa.BigInteger, nullable=False),
+        sa.Column("started_at_ms", sa.BigInteger, nullable=True),
+        sa.Column("finished_at_ms", sa.BigInteger, nullable=True),
+        sa.Column("lease_until_ms", sa.BigInteger, nullable=True),
+    )
+    sa.Index("ix_executions_status_run_at", executions.c.status, executions.c.run_at_ms)
+    sa.Index("ix_executions_connector", executions.c.connector_id, executions.c.queued_at_ms)
+    meta.create_all(conn)
+    for column in ("attempt INTEGER", "schedule_delay_ms FLOAT"):
+        conn.execute(sa.text(f"ALTER TABLE events ADD COLUMN {column}"))
+
+
 #: Append new migrations at the end; never edit or reorder a released one.
-MIGRATIONS: list[Migration] = [m001_connectors_and_events, m002_api_keys, m003_sessions]
+MIGRATIONS: list[Migration] = [
+    m001_connectors_and_events,
+    m002_api_keys,
+    m003_sessions,
+    m004_queued_executions,
+]
 
 
 def migrate(engine: sa.Engine) -> list[int]:

@@ -56,4 +56,30 @@ events = sa.Table(
     sa.Column("usage_estimated", sa.Boolean, nullable=True),
     sa.Column("model", sa.String(255), nullable=True),
     sa.Column("request_body_bytes", sa.BigInteger, nullable=True),
+    # queued executions (migration 4): the attempt number and enqueue-to-start delay
+    sa.Column("attempt", sa.Integer, nullable=True),
+    sa.Column("schedule_delay_ms", sa.Float, nullable=True),
+)
+
+#: Queued executions (``Actions.enqueue``): the source of truth of every queued run. The broker
+#: only carries an execution's id; params live here, secrets stay with the connector.
+executions = sa.Table(
+    "executions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("space_id", sa.String(100), nullable=False),
+    sa.Column("connector_id", sa.String(64), nullable=False),
+    sa.Column("action_type_id", sa.String(255), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("source", sa.String(100), nullable=True),
+    sa.Column("user", sa.String(255), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("result", sa.JSON, nullable=True),
+    sa.Column("queued_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("run_at_ms", sa.BigInteger, nullable=False),
+    sa.Column("started_at_ms", sa.BigInteger, nullable=True),
+    sa.Column("finished_at_ms", sa.BigInteger, nullable=True),
+    sa.Column("lease_until_ms", sa.BigInteger, nullable=True),
 )

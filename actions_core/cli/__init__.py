@@ -98,3 +98,12 @@ _full_summaries(cli)
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point (also ``python -m actions_core``)."""
     cli.main(args=argv, prog_name="actions")
+
+
+# --- queued execution (actions_core/cli/worker.py) ------------------------------------------
+from actions_core.cli.queue import enqueue_command, executions_group  # noqa: E402
+from actions_core.cli.worker import worker_command  # noqa: E402
+
+cli.add_command(worker_command)
+cli.add_command(enqueue_command)
+cli.add_command(executions_group)

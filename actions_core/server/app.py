@@ -21,6 +21,7 @@ from actions_core.server.openapi import COMPONENTS, SECURITY, json_content, ref
 from actions_core.server.rendering import router as static_router
 from actions_core.server.routes_connectors import router as connectors_router
 from actions_core.server.routes_execute import router as execute_router
+from actions_core.server.routes_queue import router as queue_router
 from actions_core.server.sessions import SessionStore
 from actions_core.server.throttle import LoginThrottle
 from actions_core.server.ui_connector import router as ui_connector_router
@@ -76,6 +77,7 @@ def create_app(
     app.include_router(_status_router())
     app.include_router(connectors_router)
     app.include_router(execute_router)
+    app.include_router(queue_router)
     app.include_router(usage_router)
     app.include_router(webauth_router)
     app.include_router(static_router)

@@ -232,6 +232,7 @@ _ERRORS = {
     404: "Object is not found.",
     409: "Conflict: the id is taken, or the connector changed meanwhile.",
     413: "The request body is larger than server.maxPayload.",
+    429: "queued.max executions are already queued (nothing was queued).",
 }
 
 

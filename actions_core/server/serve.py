@@ -22,6 +22,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -137,6 +138,8 @@ def serve(
     actions.dashboard_url = usage_page_urls(public)  # executors see it as ctx.dashboard_url
     lines = _banner(url, data_dir, initial, data_dir / INITIAL_KEY_FILE, public)
     lines.insert(2, f"  workers: {count} process{'es' if count > 1 else ''}")
+    if not actions.settings.actions.queue.brokerUrl:
+        lines.insert(3, "  queued executions: run by these processes (no queue.brokerUrl)")
     for line in lines:
         echo(line)
 
@@ -163,10 +166,13 @@ def _run_worker(actions: Actions, sock: socket.socket, *, log_level: str, access
         lifespan="off",
         server_header=False,
     )
+    worker = _embedded_worker(actions)  # in every serving process
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         app.state.server.audit.close()  # the lines still queued reach the file
+        if worker is not None:
+            worker.stop()
 
 
 def _supervise(
@@ -239,3 +245,15 @@ def _after_fork(actions: Actions) -> None:
     writer by itself, see ``events.py``)."""
     actions.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
     actions.http.forget_sessions()
+
+
+def _embedded_worker(actions: Actions) -> Any:
+    """Without ``queue.brokerUrl`` the service runs queued executions itself (durably: the
+    broker is the embedded database). With a broker, ``actions worker`` processes do."""
+    if actions.settings.actions.queue.brokerUrl:
+        return None
+    from actions_core._queue.worker import BackgroundWorker
+
+    worker = BackgroundWorker(actions.queue)
+    worker.start()
+    return worker

@@ -171,6 +171,7 @@ def test_event_records_carry_the_api_key_id_or_the_user(server: Server) -> None:
 # --- the key store and password hashes, in-process --------------------------------------
 
 
+@pytest.mark.both_stores
 def test_keys_are_stored_hashed_and_listed_without_secrets(make_actions) -> None:
     actions = make_actions()
     store = ApiKeyStore(actions.engine)
@@ -199,6 +200,7 @@ def test_keys_are_stored_hashed_and_listed_without_secrets(make_actions) -> None
     assert store.verify(new.key.id, new.api_key) is None
 
 
+@pytest.mark.both_stores
 def test_key_store_refuses_bad_input(make_actions) -> None:
     from actions_core import NotFoundError, ValidationError
 
@@ -211,6 +213,7 @@ def test_key_store_refuses_bad_input(make_actions) -> None:
         store.revoke("missing")
 
 
+@pytest.mark.both_stores
 def test_the_first_start_key_is_created_once_and_written_0600(make_actions, tmp_path) -> None:
     store = ApiKeyStore(make_actions().engine)
     new = store.ensure_initial_key(tmp_path / "keys")

@@ -26,6 +26,7 @@ from actions_core.server import (
     dashboard,
     routes_connectors,
     routes_execute,
+    routes_queue,
     usage,
 )
 from tests.server.conftest import Server
@@ -52,7 +53,13 @@ def test_every_route_is_described(make_actions) -> None:
     app = create_app(make_actions(config={"actions": {"encryptionKey": KEY}}))
     document = build_openapi(app)
     described = {(p, m.upper()) for p, m, _ in operations(document)}
-    routers = [dashboard.router, routes_connectors.router, routes_execute.router, usage.router]
+    routers = [
+        dashboard.router,
+        routes_connectors.router,
+        routes_execute.router,
+        routes_queue.router,
+        usage.router,
+    ]
     routes = {
         (route.path, method)
         for router in routers

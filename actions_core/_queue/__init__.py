@@ -1,0 +1,1 @@
+"""Queued execution on Celery: the executions table, tasks, retries and backoff, the sweeper."""
