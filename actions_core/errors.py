@@ -20,6 +20,7 @@ Our exception hierarchy (status code; the module, when not this one)::
     │       └── AddressNotAllowedError  403  actions_core._net.errors
     ├── NotFoundError                   404
     ├── ConflictError                   409
+    ├── QueuedActionsLimitError         429
     ├── ConfigError                     500
     ├── RegistrationError               500
     ├── PluginError                     500

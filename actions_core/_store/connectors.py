@@ -68,6 +68,8 @@ def decode_config(text: Any) -> tuple[dict[str, Any], str | None]:
         non_finite.append(literal)
         return None
 
+    if isinstance(text, dict):  # a driver that decodes JSON itself (psycopg): sound JSON
+        return text, None
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     try:

@@ -217,12 +217,14 @@ def _supervise(
 
 
 def _fork_worker(actions: Actions, run: Callable[[], None]) -> int:
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     # the worker: nothing inherited that belongs to the parent's connections or threads
     code = 1
     try:
+        _die_with(parent)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         _after_fork(actions)
@@ -238,6 +240,21 @@ def _fork_worker(actions: Actions, run: Callable[[], None]) -> int:
             sys.stderr.flush()
             os._exit(code)
     return 0  # not reached
+
+
+def _die_with(parent: int) -> None:
+    """Make this worker die when the supervisor does, however it does (``kill -9`` included):
+    an orphaned worker would go on serving the port and running queued executions that the
+    next start of the service takes over too. Linux's parent-death signal; elsewhere the
+    supervisor's own SIGTERM handling is all there is."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the supervisor died before the signal was set up
+        os._exit(1)
 
 
 def _after_fork(actions: Actions) -> None:

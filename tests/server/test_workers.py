@@ -163,6 +163,20 @@ def test_stopping_the_parent_stops_every_worker(tmp_path: Path) -> None:
     started.running.stop()
 
 
+def test_workers_die_with_a_parent_killed_by_sigkill(tmp_path: Path) -> None:
+    """No orphan goes on serving the port or running queued executions after ``kill -9``."""
+    started = _make(tmp_path)
+    parent = started.running.process.pid
+    pids = wait_until(lambda: len(_children(parent)) == 2 and _children(parent))
+    os.kill(parent, signal.SIGKILL)
+    started.running.process.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+    started.running.stop()
+
+
 def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     started = _make(tmp_path)
     try:

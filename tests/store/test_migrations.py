@@ -87,7 +87,7 @@ def test_the_migrations_create_exactly_the_tables_the_code_uses(store_url):
 
 
 @pytest.mark.both_stores
-def test_a_version_2_database_with_events_upgrades_to_queued_executions(store_url, monkeypatch):
+def test_a_version_2_database_with_events_upgrades_to_the_latest(store_url, monkeypatch):
     from actions_core._store import migrations
 
     engine = sa.create_engine(store_url)
@@ -102,7 +102,7 @@ def test_a_version_2_database_with_events_upgrades_to_queued_executions(store_ur
             )
         )
     monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
-    assert migrate(engine) == [3]
+    assert migrate(engine) == [3, 4]  # the sessions of the UI, then queued executions
     with engine.connect() as conn:
         assert conn.execute(sa.text("select attempt from events")).all() == [(None,)]
         assert conn.scalar(sa.text("select count(*) from executions")) == 0
