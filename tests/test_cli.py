@@ -689,6 +689,9 @@ PRINTING = [
     ("demo",),
     ("api-keys", "list"),
     ("api-keys", "create", "--name", "ci"),
+    ("enqueue", "log", "--params", '{"message": "later"}', "--id", "queued-1"),
+    ("executions", "list"),
+    ("executions", "get", "queued-1"),
     ("connectors", "delete", "log", "--yes"),
 ]
 
@@ -709,7 +712,7 @@ def test_every_command_that_prints_data_has_json(run) -> None:
     assert leaves - quiet == {p for p in printing if not isinstance(_command(p), click.Group)}
 
 
-GROUPS = {"types", "connectors", "secrets", "api-keys", "users"}
+GROUPS = {"types", "connectors", "secrets", "api-keys", "users", "executions"}
 
 
 def _command(path: tuple[str, ...]) -> click.Command:

@@ -20,7 +20,18 @@ import click
 
 from actions_core import __version__
 from actions_core.actions import Actions
-from actions_core.cli import connectors, demo, events, execute, secrets, server, types, usage
+from actions_core.cli import (
+    connectors,
+    demo,
+    events,
+    execute,
+    queue,
+    secrets,
+    server,
+    types,
+    usage,
+    worker,
+)
 from actions_core.cli._state import ActionsGroup, State, configure_logging
 from actions_core.cli.plugin_commands import add_plugin_commands
 
@@ -74,6 +85,9 @@ def _add_commands(group: click.Group) -> None:
     group.add_command(server.serve_command)
     group.add_command(server.api_keys_group)
     group.add_command(server.users_group)
+    group.add_command(queue.enqueue_command)
+    group.add_command(queue.executions_group)
+    group.add_command(worker.worker_command)
     add_plugin_commands(group)  # the register_commands hook: plugins add their own commands
 
 
@@ -98,12 +112,3 @@ _full_summaries(cli)
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point (also ``python -m actions_core``)."""
     cli.main(args=argv, prog_name="actions")
-
-
-# --- queued execution (actions_core/cli/worker.py) ------------------------------------------
-from actions_core.cli.queue import enqueue_command, executions_group  # noqa: E402
-from actions_core.cli.worker import worker_command  # noqa: E402
-
-cli.add_command(worker_command)
-cli.add_command(enqueue_command)
-cli.add_command(executions_group)

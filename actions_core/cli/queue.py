@@ -9,6 +9,9 @@ from typing import Any
 
 import click
 
+from actions_core.cli._output import echo_json, show, table
+from actions_core.cli._state import State, json_option, pass_state
+
 __all__ = ["enqueue_command", "executions_group"]
 
 STATUSES = ("queued", "running", "succeeded", "failed")
@@ -31,8 +34,11 @@ def _params(value: str) -> Any:
         raise click.BadParameter(f"not valid JSON: {err}") from None
 
 
-def _echo(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+def _show(execution: Any, as_json: bool) -> None:
+    if as_json:
+        echo_json(execution.to_api())
+        return
+    click.echo("\n".join(f"{name}: {value}" for name, value in execution.to_api().items()))
 
 
 @click.command("enqueue")
@@ -41,14 +47,16 @@ def _echo(value: Any) -> None:
 @click.option("--id", "execution_id", metavar="ID", help="Execution id [default: a new UUID].")
 @click.option("--space", "space_id", default="default", show_default=True, help="Kibana space id.")
 @click.option("--wait", "wait_seconds", type=float, help="Wait up to this many seconds.")
-@click.pass_obj
+@json_option
+@pass_state
 def enqueue_command(
-    state: Any,
+    state: State,
     connector_id: str,
     params: str,
     execution_id: str | None,
     space_id: str,
     wait_seconds: float | None,
+    as_json: bool,
 ) -> None:
     """Queue an execution (a worker runs it); print its id, or with --wait the execution."""
     actions = state.actions
@@ -56,46 +64,62 @@ def enqueue_command(
         connector_id, _params(params), space_id=space_id, execution_id=execution_id, source="cli"
     )
     if wait_seconds is None:
-        click.echo(eid)
+        if as_json:
+            echo_json({"execution_id": eid})
+        else:
+            click.echo(eid)
         return
     try:
         execution = actions.executions.wait(eid, timeout=wait_seconds)
     except TimeoutError as err:
         raise click.ClickException(str(err)) from None
-    _echo(execution.to_api())
+    _show(execution, as_json)
     if execution.status != "succeeded":
         raise click.ClickException(f"execution {eid} {execution.status}")
 
 
 @click.group("executions")
 def executions_group() -> None:
-    """Queued executions: list them, show one."""
+    """List queued executions, or show one."""
 
 
 @executions_group.command("list")
 @click.option("--connector", "connector_id", metavar="ID", help="Only this connector's.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only executions in this state.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
-@click.pass_obj
+@json_option
+@pass_state
 def list_command(
-    state: Any, connector_id: str | None, status: str | None, limit: int, as_json: bool
+    state: State, connector_id: str | None, status: str | None, limit: int, as_json: bool
 ) -> None:
-    """The newest queued executions first."""
-    found = state.actions.executions.list(connector_id=connector_id, status=status, limit=limit)
+    """List queued executions, the newest first."""
+    found = state.existing_actions.executions.list(
+        connector_id=connector_id, status=status, limit=limit
+    )
     if as_json:
-        _echo([e.to_api() for e in found])
+        echo_json([e.to_api() for e in found])
         return
-    for e in found:
-        click.echo(
-            f"{e.id}  {e.status:<9}  attempts {e.attempts}/{e.max_attempts}  "
-            f"{e.connector_id}  queued {e.queued_at.isoformat(timespec='seconds')}"
+    show(
+        table(
+            ["ID", "Status", "Attempts", "Connector", "Queued"],
+            [
+                [
+                    e.id,
+                    e.status,
+                    f"{e.attempts}/{e.max_attempts}",
+                    e.connector_id,
+                    e.queued_at.isoformat(timespec="seconds"),
+                ]
+                for e in found
+            ],
         )
+    )
 
 
 @executions_group.command("get")
 @click.argument("execution_id", metavar="ID")
-@click.pass_obj
-def get_command(state: Any, execution_id: str) -> None:
-    """One execution, as JSON (its last result included)."""
-    _echo(state.actions.executions.get(execution_id).to_api())
+@json_option
+@pass_state
+def get_command(state: State, execution_id: str, as_json: bool) -> None:
+    """Show one queued execution, its last result included."""
+    _show(state.existing_actions.executions.get(execution_id), as_json)

@@ -26,11 +26,14 @@ def test_enqueue_then_list_and_get(tmp_path):
         listed = run(data, "executions", "list", "--status", "queued")
         assert eid in listed.output and "queued" in listed.output
         with embedded_worker(worker_side):
-            waited = run(data, "enqueue", cid, "--params", '{"message": "x"}', "--wait", "20")
+            waited = run(
+                data, "enqueue", cid, "--params", '{"message": "x"}', "--wait", "20", "--json"
+            )
             worker_side.executions.wait(eid, timeout=20)
         assert waited.exit_code == 0, waited.output
         assert json.loads(waited.stdout)["status"] == "succeeded"
-        shown = json.loads(run(data, "executions", "get", eid).stdout)
+        shown = json.loads(run(data, "executions", "get", eid, "--json").stdout)
+        assert "status: succeeded" in run(data, "executions", "get", eid).stdout
         assert (shown["id"], shown["status"], shown["attempts"]) == (eid, "succeeded", 1)
         assert run(data, "executions", "get", "nope").exit_code == 1
 
