@@ -223,10 +223,14 @@ def _requests_equivalent(kind: type[RequestError], err: BaseException) -> type |
     """The requests exception an httpx (asyncio transport) error corresponds to, if any."""
     import requests
 
+    exceptions = requests.exceptions
     httpx = _httpx()
     if httpx is None or not isinstance(err, httpx.HTTPError | httpx.InvalidURL):
+        # a socket or TLS error the transport let through unwrapped (a TLS 1.3 alert that
+        # arrives with the first read, say): requests would have said SSLError/ConnectionError
+        if isinstance(err, OSError):
+            return exceptions.SSLError if kind is RequestTlsError else exceptions.ConnectionError
         return None
-    exceptions = requests.exceptions
     if isinstance(err, httpx.ProxyError):
         return exceptions.ProxyError
     if kind is RequestTlsError:
