@@ -89,17 +89,10 @@ class Executor:
         run on a private loop behind a blocking iterator. Queued runs (``actions_core._queue``)
         pass their execution id, attempt and schedule delay, which land in the event records
         and the context."""
-        resolved = self._connectors.resolve(connector_id, space_id=space_id)
-        connector = resolved.connector
-        action_type = self._registry.get(connector.connector_type_id)
-        if not self._registry.is_executable(
-            action_type.id, is_preconfigured=connector.is_preconfigured
-        ):
-            self._registry.ensure_enabled(action_type.id)
-
-        invalid = self._validate(action_type, resolved, params)
+        resolved, action_type, invalid = self._checked(connector_id, params, space_id)
         if isinstance(invalid, ActionResult):
             return invalid
+        connector = resolved.connector
         config, secrets, params = invalid
 
         execution_id = execution_id or str(uuid.uuid4())
@@ -165,11 +158,15 @@ class Executor:
         completion.finish(result)
         return result
 
-    def check(self, connector_id: str, params: Any, *, space_id: str = "default") -> str:
-        """What ``execute`` checks before running, as exceptions (for ``enqueue``): the type id.
-
-        Raises ``NotFoundError``, ``ActionTypeDisabledError`` or ``ValidationError``.
-        """
+    def _checked(
+        self, connector_id: str, params: Any, space_id: str
+    ) -> tuple[
+        ResolvedConnector,
+        ActionType,
+        ActionResult | tuple[dict[str, Any], dict[str, Any], dict[str, Any]],
+    ]:
+        """The connector, its type (enabled, or ``ActionTypeDisabledError``), and the validated
+        ``(params, config, secrets)`` or the error result that refuses them."""
         resolved = self._connectors.resolve(connector_id, space_id=space_id)
         connector = resolved.connector
         action_type = self._registry.get(connector.connector_type_id)
@@ -177,7 +174,14 @@ class Executor:
             action_type.id, is_preconfigured=connector.is_preconfigured
         ):
             self._registry.ensure_enabled(action_type.id)
-        invalid = self._validate(action_type, resolved, params)
+        return resolved, action_type, self._validate(action_type, resolved, params)
+
+    def check(self, connector_id: str, params: Any, *, space_id: str = "default") -> str:
+        """What ``execute`` checks before running, as exceptions (for ``enqueue``): the type id.
+
+        Raises ``NotFoundError``, ``ActionTypeDisabledError`` or ``ValidationError``.
+        """
+        _, action_type, invalid = self._checked(connector_id, params, space_id)
         if isinstance(invalid, ActionResult):
             raise ValidationError(
                 invalid.message or "invalid params", [("params", invalid.message or "")]

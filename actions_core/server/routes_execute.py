@@ -42,6 +42,8 @@ _log = logging.getLogger("actions_core.server")
 router = APIRouter()
 _END = object()
 DONE = b"data: [DONE]\n\n"
+#: No cache, and no buffering by a proxy (nginx) in front: every chunk goes out as it comes.
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 class _Pump:
@@ -159,7 +161,7 @@ class AsyncEventStreamResponse(StreamingResponse):
         super().__init__(
             _achunks(stream, first),
             media_type=self.media_type,
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            headers=_SSE_HEADERS,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -197,7 +199,7 @@ class EventStreamResponse(StreamingResponse):
         super().__init__(
             _chunks(self._pump),
             media_type=self.media_type,
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            headers=_SSE_HEADERS,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -247,6 +247,18 @@ def _params_fields(info: ConnectorTypeInfo, sub_action: str | None) -> list[Form
     return fields_for(info.params_schema, "params")
 
 
+def _fresh_params(
+    info: ConnectorTypeInfo, connector: Any, requested: str | None
+) -> tuple[str | None, list[FormField]]:
+    """The Test tab's sub-action and its params form, filled with the schema's defaults and
+    examples (what the tab shows before anything is typed)."""
+    sub_action = _sub_action(info, requested)
+    params = _params_fields(info, sub_action)
+    apply_values(params, {}, use_defaults=True)
+    _example_defaults(params, connector.config)
+    return sub_action, params
+
+
 def _example_defaults(fields: list[FormField], config: dict[str, Any] | None) -> None:
     """The JSON body example of a model-serving connector names the connector's default model
     (Kibana's OpenAI test body for ``Other``): added when the example has no ``model``."""
@@ -277,10 +289,7 @@ async def connector_page(
     info = _type(state, connector.connector_type_id)
     fields = _form_fields(info)
     apply_values(fields, connector.config or {}, use_defaults=False)
-    sub_action = _sub_action(info, subAction)
-    params = _params_fields(info, sub_action)
-    apply_values(params, {}, use_defaults=True)
-    _example_defaults(params, connector.config)
+    sub_action, params = _fresh_params(info, connector, subAction)
     return _connector_view(
         request,
         space,
@@ -417,10 +426,7 @@ async def save_connector(
             form_errors.append(err.message)
         else:
             return RedirectResponse(_connector_url(space, connector_id, saved="1"), status_code=303)
-    sub_action = _sub_action(info, None)
-    params = _params_fields(info, sub_action)
-    apply_values(params, {}, use_defaults=True)
-    _example_defaults(params, connector.config)
+    sub_action, params = _fresh_params(info, connector, None)
     return _connector_view(
         request,
         space,

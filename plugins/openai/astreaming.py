@@ -23,6 +23,7 @@ from .streaming import (
     not_event_stream,
     not_event_stream_error,
     stream_error,
+    too_large,
 )
 
 __all__ = ["iter_chunks", "pass_through"]
@@ -40,11 +41,7 @@ async def _reads(response: httpx.Response, url: str, timeout: float | None) -> A
         except StopAsyncIteration:
             return
         except actions_core.ResponseTooLargeError as err:
-            raise actions_core.ExecutionError(
-                f"Stream interrupted after {received} bytes: {err.message}",
-                retry=False,
-                error_source="user",
-            ) from None
+            raise too_large(err, received) from None
         except _READ_ERRORS as err:
             raise stream_error(err, received, url, timeout) from None
         if data:

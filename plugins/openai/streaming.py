@@ -219,11 +219,7 @@ def _reads(response: requests.Response, url: str, timeout: float | None) -> Iter
         try:
             data = raw.read1(READ_SIZE, decode_content=True)
         except actions_core.ResponseTooLargeError as err:
-            raise actions_core.ExecutionError(
-                f"Stream interrupted after {received} bytes: {err.message}",
-                retry=False,
-                error_source="user",
-            ) from None
+            raise too_large(err, received) from None
         except _STREAM_ERRORS as err:
             raise stream_error(err, received, url, timeout) from None
         if not data:
@@ -272,6 +268,15 @@ class UpstreamStream(Iterator[T]):
             self._response.close()
         finally:
             self._on_end()
+
+
+def too_large(err: actions_core.ResponseTooLargeError, received: int) -> Exception:
+    """A stream cut at ``maxResponseContentLength`` (both transports say it the same way)."""
+    return actions_core.ExecutionError(
+        f"Stream interrupted after {received} bytes: {err.message}",
+        retry=False,
+        error_source="user",
+    )
 
 
 def not_event_stream(headers: Any) -> str | None:
