@@ -128,7 +128,8 @@ class Actions:
         self.secret_box = SecretBox(key, old_keys)
         self.network = NetworkPolicy.from_settings(options)
         self.http = HttpClient(self.network)
-        self.events = EventLog(self._engine)
+        # the embedded store journals durable records beside it (see _store/journal.py)
+        self.events = EventLog(self._engine, self.data_dir / JOURNAL_DIR if embedded else None)
         self.connectors = ConnectorsClient(
             self._engine, self.registry, self.secret_box, self.network, options.preconfigured
         )
@@ -348,6 +349,9 @@ def _config(config: Any) -> Any:
         return DEFAULT_CONFIG_FILE
     return None
 
+
+#: Beside the embedded database: the event journals of running (or dead) processes.
+JOURNAL_DIR = "journal"
 
 # --- the embedded store: private, never silently replaced ---
 

@@ -22,11 +22,13 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from actions_core._store.events import COLUMNS, EventRows
+from actions_core._store.journal import Journal, orphaned_records
 
 __all__ = ["Event", "EventLog", "UsageBucket", "UsageGroup", "UsageReport"]
 
@@ -124,16 +126,23 @@ class UsageReport:
 class EventLog:
     """The event log: records go into one ordered buffer, and are written in batches.
 
-    A record is written either by the background writer (after lingering up to ``_LINGER``
-    seconds to gather a batch) or, for a ``durable`` record, by the caller before ``record``
-    returns. A durable caller commits everything buffered before it, in one transaction, while
-    callers arriving meanwhile wait and commit the next batch together (group commit). So once
-    ``record(durable=True)`` returns, that record and every record queued before it are
-    committed, and a ``kill -9`` of the process cannot lose them.
+    A record is written by the background writer (after lingering up to ``_LINGER`` seconds to
+    gather a batch). A ``durable`` record must survive a ``kill -9`` once ``record`` returns:
+    with a ``journal_dir`` (the embedded store) it is appended to this process's journal (one
+    ``write()``; see ``_store/journal.py``), replayed by whoever opens the store next if the
+    process dies before the batch is committed; without one, the caller commits everything
+    buffered before it, in one transaction, while callers arriving meanwhile wait and commit
+    the next batch together (group commit).
     """
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, journal_dir: Path | None = None) -> None:
         self._rows = EventRows(engine)
+        self._journal: Journal | None = None
+        self._unjournaled: list[dict[str, Any]] = []  # queued since the last journal write
+        self._journaled_upto = 0  # the sequence number of the last record in the journal
+        if journal_dir is not None:
+            self._replay(journal_dir)
+            self._journal = Journal(journal_dir)
         self._cond = threading.Condition()
         self._buffer: list[dict[str, Any]] = []
         self._queued = 0  # how many records were ever queued (the last one's sequence number)
@@ -148,7 +157,8 @@ class EventLog:
 
     def record(self, *, durable: bool = False, **fields: Any) -> None:
         """Queue one record; ``timestamp_ms`` defaults to now. With ``durable``, return only
-        once it (and every record queued before it) is committed."""
+        once it (and every record queued before it) survives a ``kill -9``: journaled, or
+        committed when the store keeps no journal."""
         fields.setdefault("timestamp_ms", int(time.time() * 1000))
         unknown = fields.keys() - _COLUMNS
         if unknown:
@@ -156,18 +166,28 @@ class EventLog:
         # executemany takes its column list from the first row: every row needs every column.
         row = dict.fromkeys(_COLUMNS)
         row.update(fields)
+        journal = self._journal
+        journaled = durable and journal is not None
         with self._cond:
             if self._closed:
                 raise RuntimeError("the event log is closed")
+            if journal is not None:
+                # a durable record takes the records queued before it along (an execution's
+                # ``execute-start``): all of them in one write
+                self._unjournaled.append(row)
             self._buffer.append(row)
             self._queued += 1
             sequence = self._queued
-            if not durable and self._writer is None:
+            if journal is not None and durable:
+                journal.append(self._unjournaled)
+                self._unjournaled = []
+                self._journaled_upto = sequence
+            if (journaled or not durable) and self._writer is None:
                 self._writer = threading.Thread(
                     target=self._write_loop, name="actions-core-event-log", daemon=True
                 )
                 self._writer.start()
-        if durable:
+        if durable and not journaled:
             self._write_through(sequence, time.monotonic() + _DURABLE_WAIT)
         else:
             self._wake.set()
@@ -190,6 +210,9 @@ class EventLog:
             writer.join(timeout=30)
         with self._cond:  # no insert is running or can start: the log is closed and flushed
             self._rows.close()
+            if self._journal is not None and self._done == self._queued:
+                self._journal.close()  # a journal left behind is replayed by the next opener
+                self._journal = None
 
     def _write_through(self, sequence: int, deadline: float) -> bool:
         """Make sure records 1..``sequence`` are written: insert the buffer when nobody else
@@ -215,6 +238,10 @@ class EventLog:
                 with self._cond:
                     self._writing = False
                     self._done = upto
+                    if self._journal is not None and self._done >= self._journaled_upto:
+                        self._journal.clear()  # all it held is committed (appends take _cond)
+                    if self._done == self._queued:
+                        self._unjournaled = []
                     self._cond.notify_all()
 
     def _write_loop(self) -> None:
@@ -250,6 +277,21 @@ class EventLog:
                 _log.error("dropped %d event records after repeated write failures", len(batch))
         except Exception as err:  # refused by the database (a constraint): retrying won't help
             _log.error("dropped %d event records: the write was refused: %s", len(batch), err)
+
+    def _replay(self, journal_dir: Path) -> None:
+        """Commit what dead processes journaled and had not committed yet."""
+        for path, rows in orphaned_records(journal_dir):
+            missing = self._rows.not_yet_stored(rows)
+            if missing:
+                columns = dict.fromkeys(_COLUMNS)
+                self._rows.insert([{**columns, **row} for row in missing])
+            _log.warning(
+                "replayed %d of %d event records from %s (a process that ended without "
+                "closing its store)",
+                len(missing),
+                len(rows),
+                path.name,
+            )
 
     # --- queries ---
 
@@ -351,6 +393,9 @@ def _reset_after_fork() -> None:
         log._wake = threading.Event()
         log._writer = None
         log._rows.forget_connection()
+        if log._journal is not None:  # the parent's journal stays the parent's
+            log._journal.forget()
+            log._journal = Journal(log._journal.directory)
 
 
 if hasattr(os, "register_at_fork"):

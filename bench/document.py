@@ -162,8 +162,9 @@ def write(results: dict[str, Any], path: Path, image: Path) -> None:
         f"Event log per execution record: `record()` on the caller's thread "
         f"{report.us(events['record'])}, background batched insert "
         f"{report.us(events['insert'])} per record (two records per execution); an "
-        f"execution's pair as the executor writes it (`execute` durable, the caller waits for "
-        f"its commit): {report.us(events.get('durable pair', 0.0))}.",
+        f"execution's pair as the executor writes it (`execute` durable: journaled with its "
+        f"`execute-start` before the caller goes on): "
+        f"{report.us(events.get('durable pair', 0.0))}.",
         "",
         *_mustache_lines(results.get("mustache")),
         "Start-up in a fresh interpreter (median of "

@@ -187,8 +187,8 @@ def startup(runs: int) -> dict[str, list[float]]:
 
 def event_log_cost(count: int) -> dict[str, float]:
     """record() on the caller's thread, the background insert per record, and an execution's
-    pair as the executor writes it (``execute-start`` queued, ``execute`` durable: the caller
-    waits for the commit)."""
+    pair as the executor writes it (``execute-start`` queued, ``execute`` durable: journaled
+    with it before the caller goes on)."""
     from actions_core import Actions
 
     with tempfile.TemporaryDirectory() as tmp:

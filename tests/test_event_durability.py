@@ -1,7 +1,8 @@
 """An execution that has returned has its records on disk: ``kill -9`` loses none of them.
 
 A subprocess executes in a loop (two threads) and prints each execution id once ``execute`` has
-returned it; the test kills it with SIGKILL mid-burst, then reads the database with plain
+returned it; the test kills it with SIGKILL mid-burst, opens the store again (which replays
+what the dead process journaled and had not committed yet) and reads the database with plain
 sqlite3: every printed (acknowledged) id must have both its ``execute-start`` and its
 ``execute`` record.
 """
@@ -16,6 +17,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from actions_core._store import open_engine, sqlite_url
+from actions_core.actions import JOURNAL_DIR
+from actions_core.events import EventLog
 
 ROOT = Path(__file__).resolve().parents[1]
 ACKNOWLEDGED = 400  # ids read before the kill
@@ -52,6 +57,13 @@ for thread in threads:
 for thread in threads:
     thread.join()
 """
+
+
+def reopen(data_dir: Path) -> None:
+    """Open the store's event log once, as the next command or service start does."""
+    engine = open_engine(sqlite_url(data_dir / "actions.sqlite3"))
+    EventLog(engine, data_dir / JOURNAL_DIR).close()
+    engine.dispose()
 
 
 def records(db: Path) -> dict[str, set[str]]:
@@ -92,6 +104,8 @@ def test_every_acknowledged_execution_survives_kill_9(tmp_path):
             worker.wait(timeout=30)
     assert worker.returncode == -signal.SIGKILL
     assert len(acknowledged) >= ACKNOWLEDGED, errors
+    reopen(data_dir)
+    assert list((data_dir / JOURNAL_DIR).iterdir()) == []  # replayed, then deleted
     stored = records(data_dir / "actions.sqlite3")
     lost = [i for i in acknowledged if stored.get(i) != {"execute-start", "execute"}]
     assert lost == [], f"{len(lost)} of {len(acknowledged)} acknowledged executions lost records"

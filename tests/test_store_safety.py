@@ -126,7 +126,9 @@ def test_the_data_dir_and_its_files_are_private(tmp_path):
         files = sorted(p.name for p in data_dir.iterdir())
         assert "actions.sqlite3-wal" in files
         for path in data_dir.iterdir():
-            assert mode(path) == 0o600, path.name
+            assert mode(path) == (0o700 if path.is_dir() else 0o600), path.name
+        journals = list((data_dir / "journal").iterdir())
+        assert journals and all(mode(path) == 0o600 for path in journals)
 
 
 def test_an_existing_store_with_wider_modes_is_tightened(tmp_path):

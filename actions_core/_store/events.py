@@ -70,6 +70,25 @@ class EventRows:
         except sqlite3.DatabaseError as err:
             raise sa.exc.DatabaseError(self._sqlite_insert, None, err) from err
 
+    def not_yet_stored(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``rows`` less those already stored (same execution, action and time): what a dead
+        process's journal holds that it had not committed yet."""
+        missing = []
+        with self._engine.connect() as conn:
+            for row in rows:
+                found = conn.execute(
+                    sa.select(table.c.id)
+                    .where(
+                        (table.c.execution_id == row.get("execution_id"))
+                        & (table.c.action == row.get("action"))
+                        & (table.c.timestamp_ms == row.get("timestamp_ms"))
+                    )
+                    .limit(1)
+                ).first()
+                if found is None:
+                    missing.append(row)
+        return missing
+
     def forget_connection(self) -> None:
         """In a forked child: drop (without closing) the parent's insert connection."""
         self._writer = None

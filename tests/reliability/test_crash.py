@@ -16,6 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from actions_core._store import open_engine, sqlite_url
+from actions_core.actions import JOURNAL_DIR
+from actions_core.events import EventLog
 from tests.server.support import RunningServer, clean_env
 from tests.support import KEY
 
@@ -79,6 +82,12 @@ class Burst:
                         self.executed[cid] = self.executed.get(cid, 0) + 1
 
 
+def reopen(data_dir: Path) -> None:
+    engine = open_engine(sqlite_url(data_dir / "actions.sqlite3"))
+    EventLog(engine, data_dir / JOURNAL_DIR).close()
+    engine.dispose()
+
+
 def stored(db: Path) -> tuple[dict[str, str], dict[str, dict[str, set[str]]]]:
     """(connector id -> name, connector id -> execution id -> actions recorded)."""
     with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
@@ -111,6 +120,7 @@ def test_kill_9_during_a_burst_loses_no_acknowledged_write_or_record(service, tm
         runner.join(timeout=30)
     assert not any(runner.is_alive() for runner in runners)
 
+    reopen(data_dir)  # as the next start does: what the killed workers journaled is replayed
     names, records = stored(data_dir / "actions.sqlite3")
     acknowledged_executions = sum(burst.executed.values())
     assert len(burst.created) >= 5 and acknowledged_executions >= 20, "the burst was too small"
