@@ -15,6 +15,7 @@ what is left.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import threading
@@ -393,9 +394,15 @@ def _reset_after_fork() -> None:
         log._wake = threading.Event()
         log._writer = None
         log._rows.forget_connection()
+        log._unjournaled = []
+        log._journaled_upto = 0
         if log._journal is not None:  # the parent's journal stays the parent's
+            directory = log._journal.directory
             log._journal.forget()
-            log._journal = Journal(log._journal.directory)
+            log._journal = Journal(directory)
+            # a worker started in place of a killed one takes over what that one journaled
+            with contextlib.suppress(Exception):
+                log._replay(directory)
 
 
 if hasattr(os, "register_at_fork"):

@@ -102,6 +102,8 @@ def write(results: dict[str, Any], path: Path, image: Path) -> None:
         "OpenAI-compatible nginx on 127.0.0.1, runs every case and rewrites this page and "
         "`docs/img/benchmarks.png`):",
         "",
+        # tests/test_docs.py runs the docs' shell blocks; this one takes minutes of its own
+        "<!-- docs-test: skip (minutes of benchmarks with their own environment) -->",
         "```sh",
         "bench/run            # about 4 minutes; bench/run --quick for a short try",
         "```",
