@@ -35,6 +35,7 @@ __all__ = ["Event", "EventLog", "UsageBucket", "UsageGroup", "UsageReport"]
 
 _log = logging.getLogger("actions_core.events")
 _LINGER = 0.02  # seconds the background writer waits to fill a batch
+_JOURNAL_LIMIT = 4 * 1024 * 1024  # bytes a journal may hold before a durable caller commits
 _DURABLE_WAIT = 120.0  # at most this long for another thread's insert (a bound, not a goal)
 _open_logs: weakref.WeakSet[EventLog] = weakref.WeakSet()
 _COLUMNS = COLUMNS
@@ -168,6 +169,10 @@ class EventLog:
         row = dict.fromkeys(_COLUMNS)
         row.update(fields)
         journal = self._journal
+        if durable and journal is not None and journal.size > _JOURNAL_LIMIT:
+            # under a load that never lets the writer catch up the journal would only grow:
+            # this caller commits instead, which lets the journal be emptied
+            journal = None
         journaled = durable and journal is not None
         with self._cond:
             if self._closed:

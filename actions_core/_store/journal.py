@@ -37,21 +37,22 @@ class Journal:
         self.path = directory / f"{os.getpid()}-{uuid.uuid4().hex}{SUFFIX}"
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._dirty = False
+        self.size = 0  # bytes written since the last clear
 
     def append(self, rows: list[dict[str, Any]]) -> None:
         """Records, one line each, in one ``write()``: done when this returns."""
         lines = "".join(
             json.dumps(row, separators=(",", ":"), ensure_ascii=False) + "\n" for row in rows
         )
-        os.write(self._fd, lines.encode("utf-8", "surrogatepass"))
-        self._dirty = True
+        data = lines.encode("utf-8", "surrogatepass")
+        os.write(self._fd, data)
+        self.size += len(data)
 
     def clear(self) -> None:
         """Everything appended so far is committed: start the file afresh."""
-        if self._dirty:
+        if self.size:
             os.ftruncate(self._fd, 0)
-            self._dirty = False
+            self.size = 0
 
     def close(self) -> None:
         """After a clean close nothing is left to replay: the file goes."""

@@ -107,3 +107,24 @@ def test_a_durable_record_is_in_the_journal_until_it_is_committed(tmp_path):
     finally:
         log.close()
         engine.dispose()
+
+
+def test_a_journal_over_its_limit_makes_the_next_durable_caller_commit(tmp_path, monkeypatch):
+    """Under a load that never lets the writer catch up, the journal cannot grow for ever."""
+    from actions_core import events
+
+    monkeypatch.setattr(events, "_LINGER", 2.0)  # the background writer does not help here
+    monkeypatch.setattr(events, "_JOURNAL_LIMIT", 0)
+    db = tmp_path / "actions.sqlite3"
+    engine = open_engine(sqlite_url(db))
+    log = EventLog(engine, tmp_path / "journal")
+    try:
+        log.record(durable=True, **row("e1"))  # journaled: the journal is now over the limit
+        assert log._journal.size > 0
+        log.record(durable=True, **row("e2"))  # committed by this caller, with e1
+        assert log._journal.size == 0
+        assert log._journal.path.read_bytes() == b""
+        assert stored(db) == [("e1", "execute"), ("e2", "execute")]
+    finally:
+        log.close()
+        engine.dispose()
