@@ -4,42 +4,20 @@ A screenshot of the page is saved under ``test-artifacts/``."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from actions_core.server.apikeys import decode_api_key
+from tests.server.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.server.conftest import Server
-from tests.server.support import ROOT, known_usage
-
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.server.support import known_usage
 
 
 @pytest.fixture(scope="module")
 def browser_context(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not Path(CHROMIUM).is_file():
-        reason = (
-            f"Debian's chromium is not installed at {CHROMIUM}; scripts/test installs it with "
-            "apt-get (apt-get install chromium)"
-        )
-        if os.environ.get("CI") or os.environ.get("BROWSER_REQUIRED") == "1":
-            pytest.fail(reason)  # scripts/test sets BROWSER_REQUIRED: a missing browser fails
-        pytest.skip(reason)
+    require_chromium()  # a missing browser fails the test, never skips it
     from playwright.sync_api import sync_playwright
 
     key_id, secret = decode_api_key(server.keys["reader"].encoded)
