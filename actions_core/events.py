@@ -15,7 +15,6 @@ what is left.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import os
 import threading
@@ -406,8 +405,10 @@ def _reset_after_fork() -> None:
             log._journal.forget()
             log._journal = Journal(directory)
             # a worker started in place of a killed one takes over what that one journaled
-            with contextlib.suppress(Exception):
+            try:
                 log._replay(directory)
+            except Exception:  # the next opener of the store replays it; this worker serves on
+                _log.exception("could not replay the event journals in %s", directory)
 
 
 if hasattr(os, "register_at_fork"):
