@@ -43,6 +43,7 @@ import httpx
 import requests
 from urllib3.util.connection import allowed_gai_family
 
+from actions_core._net.asyncio_backend import AsyncioBackend
 from actions_core._net.client import (
     _NoCookies,
     _refuse_policy_kwargs,
@@ -79,7 +80,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, guard: AddressGuard) -> None:
         self._guard = guard
-        self._inner = httpcore.AnyIOBackend()
+        self._inner = AsyncioBackend()
 
     async def connect_tcp(
         self,
@@ -144,16 +145,15 @@ def _plain_http_context() -> ssl.SSLContext:
 def _direct_transport(context: Any, guard: AddressGuard | None) -> httpx.AsyncHTTPTransport:
     context = context or _plain_http_context()
     transport = httpx.AsyncHTTPTransport(verify=context, limits=_LIMITS, trust_env=False)
-    if guard is not None:
-        # httpx builds its pool without a way to pass a network backend; this is the same
-        # pool (httpx's own arguments) with the guarded backend.
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context,
-            max_connections=_LIMITS.max_connections,
-            max_keepalive_connections=_LIMITS.max_keepalive_connections,
-            keepalive_expiry=_LIMITS.keepalive_expiry,
-            network_backend=_GuardedBackend(guard),
-        )
+    # httpx builds its pool without a way to pass a network backend; this is the same pool
+    # (httpx's own arguments) with ours: guarded, on plain asyncio transports.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=context,
+        max_connections=_LIMITS.max_connections,
+        max_keepalive_connections=_LIMITS.max_keepalive_connections,
+        keepalive_expiry=_LIMITS.keepalive_expiry,
+        network_backend=_GuardedBackend(guard) if guard is not None else AsyncioBackend(),
+    )
     return transport
 
 
