@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import threading
@@ -235,22 +234,14 @@ class Actions:
         source: str = "python",
         user: str | None = None,
     ) -> ActionResult:
-        """:meth:`execute` for asyncio callers. The synchronous part (resolve, validate, a
-        blocking executor) runs in a worker thread; a streaming result whose executor is an
+        """:meth:`execute` for asyncio callers, on the caller's loop where it can be: a type's
+        ``async_executor`` (an ``async def`` executor or sub-action) is awaited on this loop; a
+        blocking executor runs in a worker thread. A streaming result whose executor is an
         async generator comes back as an :class:`AsyncExecutionStream` to ``async for`` on this
         loop (each chunk an ``await``, no thread), closed with ``await data.aclose()``."""
-        import anyio.to_thread  # with httpx and starlette; only asyncio callers get here
-
-        run = functools.partial(
-            self._executor.execute,
-            connector_id,
-            params,
-            space_id=space_id,
-            source=source,
-            user=user,
-            async_streams=True,
+        return await self._executor.execute_async(
+            connector_id, params, space_id=space_id, source=source, user=user
         )
-        return await anyio.to_thread.run_sync(run)
 
     # --- queued execution (actions_core._queue) ---
 

@@ -156,6 +156,13 @@ class EventLog:
 
     # --- writing ---
 
+    @property
+    def durable_is_cheap(self) -> bool:
+        """Whether a ``durable`` record costs one journal ``write()`` (fine on an event loop)
+        rather than a commit (which belongs in a worker thread)."""
+        journal = self._journal
+        return journal is not None and journal.size <= _JOURNAL_LIMIT
+
     def record(self, *, durable: bool = False, **fields: Any) -> None:
         """Queue one record; ``timestamp_ms`` defaults to now. With ``durable``, return only
         once it (and every record queued before it) survives a ``kill -9``: journaled, or

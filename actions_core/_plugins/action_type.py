@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,12 @@ class ActionType:
 
     ``executor(ctx)`` returns the result's ``data`` (JSON-able, or an iterator when streaming)
     or a full :class:`~actions_core.ActionResult`, and raises on failure.
+
+    ``async_executor(ctx)`` is what a caller that runs an event loop (the HTTP service) calls
+    instead, on that loop: it must not block, and returns an awaitable of the same data, an
+    async iterator, or ``None`` to hand this execution to ``executor`` in a worker thread. An
+    ``async def`` (or async generator) ``executor`` is its own ``async_executor``; the
+    sub-action framework builds one from ``async def`` sub-actions.
     """
 
     id: str
@@ -68,3 +75,10 @@ class ActionType:
     description: str | None = None
     is_deprecated: bool = False
     max_attempts: int | None = None
+    async_executor: Executor | None = None
+
+    def __post_init__(self) -> None:
+        if self.async_executor is None and (
+            inspect.iscoroutinefunction(self.executor) or inspect.isasyncgenfunction(self.executor)
+        ):
+            object.__setattr__(self, "async_executor", self.executor)

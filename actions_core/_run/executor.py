@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import logging
 import time
 import traceback
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from actions_core._js.json_values import check_json_value
 from actions_core._net.errors import RequestError
@@ -89,6 +90,60 @@ class Executor:
         run on a private loop behind a blocking iterator. Queued runs (``actions_core._queue``)
         pass their execution id, attempt and schedule delay, which land in the event records
         and the context."""
+        run = self._begin(
+            connector_id,
+            params,
+            space_id=space_id,
+            source=source,
+            user=user,
+            async_streams=async_streams,
+            execution_id=execution_id,
+            attempt=attempt,
+            schedule_delay_ms=schedule_delay_ms,
+        )
+        if isinstance(run, ActionResult):
+            return run
+        return run.blocking()
+
+    async def execute_async(
+        self,
+        connector_id: str,
+        params: Any,
+        *,
+        space_id: str = "default",
+        source: str = "python",
+        user: str | None = None,
+    ) -> ActionResult:
+        """:meth:`execute` for a caller on an event loop, run on that loop where it can be.
+
+        The checks and the ``execute-start`` record run here (in-memory work and, on a cache
+        miss, one indexed read). A type's ``async_executor`` is awaited on this loop; a blocking
+        executor runs in a worker thread, as :meth:`execute` with ``async_streams`` would.
+        """
+        import anyio.to_thread  # only asyncio callers get here
+
+        run = self._begin(
+            connector_id, params, space_id=space_id, source=source, user=user, async_streams=True
+        )
+        if isinstance(run, ActionResult):
+            return run
+        return await run.on_loop(anyio.to_thread.run_sync, self._events.durable_is_cheap)
+
+    def _begin(
+        self,
+        connector_id: str,
+        params: Any,
+        *,
+        space_id: str,
+        source: str,
+        user: str | None,
+        async_streams: bool,
+        execution_id: str | None = None,
+        attempt: int | None = None,
+        schedule_delay_ms: float | None = None,
+    ) -> ActionResult | _Run:
+        """The checks, the ``execute-start`` record and the context: a run ready to execute,
+        or the error result that refuses it (no record written)."""
         resolved, action_type, invalid = self._checked(connector_id, params, space_id)
         if isinstance(invalid, ActionResult):
             return invalid
@@ -134,29 +189,9 @@ class Executor:
             attempt=attempt or 1,
         )
         started = time.perf_counter()
-        completion = _Completion(self._events, base, label, ctx, started, who)
         # From here on every path ends in completion.finish (now, or when a stream ends):
         # an execute-start is never left without its execute record.
-        try:
-            result = _to_result(connector.id, settle(action_type.executor(ctx)))
-            if isinstance(result.data, AsyncIterator):
-                if async_streams and result.ok:
-                    result.data = AsyncExecutionStream(result.data, completion)
-                    return result
-                result.data = AsyncStream(result.data)
-            if result.ok and _is_stream(result.data):
-                result.data = ExecutionStream(result.data, completion)
-                return result
-            problem = json_problem(result.data)
-            if problem is not None:
-                result = who.not_json(connector.id, problem)
-        except Exception as err:
-            result = _failure(connector.id, err, who)
-        except BaseException as err:  # KeyboardInterrupt, SystemExit: record, then let it go
-            completion.finish(_failure(connector.id, err, who))
-            raise
-        completion.finish(result)
-        return result
+        return _Run(action_type, ctx, _Completion(self._events, base, label, ctx, started, who))
 
     def _checked(
         self, connector_id: str, params: Any, space_id: str
@@ -235,6 +270,79 @@ class Executor:
                 error_source="framework",
             )
         return config, secrets, params
+
+
+class _Run:
+    """One execution past its checks and its ``execute-start`` record: each way of running the
+    executor ends in exactly one ``execute`` record (``completion.finish``)."""
+
+    def __init__(self, action_type: ActionType, ctx: ExecutionContext, completion: _Completion):
+        self.action_type = action_type
+        self.ctx = ctx
+        self.completion = completion
+
+    def blocking(self) -> ActionResult:
+        """Call the executor here, settling a coroutine it returns (see :func:`settle`)."""
+        connector_id = self.ctx.connector_id
+        try:
+            result = self._result(settle(self.action_type.executor(self.ctx)))
+        except Exception as err:
+            result = _failure(connector_id, err, self.completion.origin)
+        except BaseException as err:  # KeyboardInterrupt, SystemExit: record, then let it go
+            self.completion.finish(_failure(connector_id, err, self.completion.origin))
+            raise
+        if not isinstance(result.data, ExecutionStream | AsyncExecutionStream):
+            self.completion.finish(result)
+        return result
+
+    async def on_loop(
+        self,
+        in_thread: Callable[..., Awaitable[Any]],
+        finish_here: bool,
+    ) -> ActionResult:
+        """Await the type's ``async_executor`` on the running loop; a type without one (or
+        one that declines these params) runs :meth:`blocking` through ``in_thread``. The
+        ``execute`` record is written here when that is cheap (a journal append), else in a
+        worker thread (a commit)."""
+        connector_id = self.ctx.connector_id
+        outcome = None
+        try:
+            call = self.action_type.async_executor
+            outcome = call(self.ctx) if call is not None else None
+            if outcome is None:
+                return cast(ActionResult, await in_thread(self.blocking))
+            if inspect.isawaitable(outcome):
+                outcome = await outcome
+            result = self._result(outcome)
+        except Exception as err:
+            result = _failure(connector_id, err, self.completion.origin)
+        except BaseException as err:  # cancelled (the client went away): record, then go on
+            self.completion.finish(_failure(connector_id, err, self.completion.origin))
+            raise
+        if isinstance(result.data, ExecutionStream | AsyncExecutionStream):
+            return result
+        if finish_here:
+            self.completion.finish(result)
+        else:
+            await in_thread(self.completion.finish, result)
+        return result
+
+    def _result(self, outcome: Any) -> ActionResult:
+        """The executor's outcome as a result; a stream is handed over to end later."""
+        connector_id = self.ctx.connector_id
+        result = _to_result(connector_id, outcome)
+        if isinstance(result.data, AsyncIterator):
+            if self.ctx.async_streams and result.ok:
+                result.data = AsyncExecutionStream(result.data, self.completion)
+                return result
+            result.data = AsyncStream(result.data)
+        if result.ok and _is_stream(result.data):
+            result.data = ExecutionStream(result.data, self.completion)
+            return result
+        problem = json_problem(result.data)
+        if problem is not None:
+            result = self.completion.origin.not_json(connector_id, problem)
+        return result
 
 
 class _Completion:

@@ -144,6 +144,35 @@ def _type(type_id: str, executor: Callable[..., Any]) -> ActionType:
     )
 
 
+def _on_a_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class Twins(actions_core.SubActionConnector):
+    """Sub-actions with a blocking and an asyncio implementation, or only one of them."""
+
+    @actions_core.sub_action("where")
+    def where(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ran": "def", "on_a_loop": _on_a_loop()}
+
+    @actions_core.sub_action("where")
+    async def awhere(self, params: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        return {"ran": "async def", "on_a_loop": _on_a_loop()}
+
+    @actions_core.sub_action("async_only")
+    async def async_only(self, params: dict[str, Any]) -> None:
+        await asyncio.sleep(0)  # returns nothing: data is {} as for a def sub-action
+
+    @actions_core.sub_action("blocking_only")
+    def blocking_only(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"on_a_loop": _on_a_loop()}
+
+
 TYPES = [
     _type(".set", _set),
     _type(".bytes", _bytes),
@@ -161,6 +190,9 @@ TYPES = [
     _type(".bad-chunk", _bad_chunk),
     _type(".unreachable", _unreachable),
     _type(".catches", _catches_request_errors),
+    actions_core.sub_action_type(
+        id=".twins", name="twins", connector=Twins, secrets_schema={"type": "object"}
+    ),
 ]
 
 
@@ -204,8 +236,9 @@ class Interface:
         )
         return cid
 
-    def _cli(self, cid: str) -> Any:
+    def _cli(self, cid: str, params: dict[str, Any] | None = None) -> Any:
         argv = ["--data-dir", str(self.data_dir), "execute", cid, "--json"]
+        argv += ["--params", json.dumps(params or {})]
         return CliRunner().invoke(cli_module.cli, argv, catch_exceptions=False)
 
     def run(self, type_id: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -213,7 +246,7 @@ class Interface:
         if self.name == "python":
             return self.actions.execute(cid, params or {}).to_api()
         if self.name == "cli":
-            result = self._cli(cid)
+            result = self._cli(cid, params)
             body = json.loads(result.stdout)
             assert result.exit_code == (0 if body["status"] == "ok" else 1), result.output
             return body
@@ -385,6 +418,33 @@ def test_an_async_def_executor_is_awaited(interface: Interface) -> None:
         "data": {"answer": 42, "params": {}},
     }
     assert _wait_for_event(interface, "async-data").outcome == "success"
+
+
+def test_a_caller_on_an_event_loop_gets_the_async_twin_others_the_blocking_one(
+    interface: Interface,
+) -> None:
+    body = interface.run(".twins", {"subAction": "where"})
+    if interface.name == "http":  # awaited on the service's own loop: no worker thread
+        assert body["data"] == {"ran": "async def", "on_a_loop": True}
+    else:
+        assert body["data"] == {"ran": "def", "on_a_loop": False}
+    assert _wait_for_event(interface, "twins").outcome == "success"
+
+
+def test_an_async_def_sub_action_without_a_twin_runs_everywhere(interface: Interface) -> None:
+    body = interface.run(".twins", {"subAction": "async_only"})
+    assert (body["status"], body["data"]) == ("ok", {})
+
+
+def test_a_blocking_sub_action_never_runs_on_the_services_loop(interface: Interface) -> None:
+    body = interface.run(".twins", {"subAction": "blocking_only"})
+    assert body["data"] == {"on_a_loop": False}  # over HTTP: in a worker thread
+
+
+def test_an_unknown_sub_action_is_refused_the_same_way_everywhere(interface: Interface) -> None:
+    body = interface.run(".twins", {"subAction": "nope"})
+    assert body["status"] == "error"
+    assert body["service_message"].startswith('Sub action "nope" is not registered.')
 
 
 def test_an_async_generator_executor_streams(interface: Interface) -> None:
