@@ -83,6 +83,12 @@ def _execute(ctx: actions_core.ExecutionContext) -> Any:
     return _connector_type().executor(ctx)
 
 
+def _execute_on_loop(ctx: actions_core.ExecutionContext) -> Any:
+    """The loop twin of :func:`_execute` (the HTTP service awaits what it returns)."""
+    on_loop = _connector_type().async_executor
+    return on_loop(ctx) if on_loop is not None else None
+
+
 def _stand_in_connector() -> type[actions_core.SubActionConnector]:
     """A connector class with :class:`OpenAIConnector`'s sub-actions and schemas, no behaviour.
 
@@ -131,7 +137,7 @@ def lazy_gen_ai_type() -> actions_core.ActionType:
         actions_core.imported_on_first_call(f"{__name__}.validators:validate_config"),
         actions_core.imported_on_first_call(f"{__name__}.validators:validate_secrets"),
     )
-    return dataclasses.replace(stand_in, executor=_execute)
+    return dataclasses.replace(stand_in, executor=_execute, async_executor=_execute_on_loop)
 
 
 @actions_core.hookimpl

@@ -49,6 +49,17 @@ def _count(value: Any) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
+def _checked_completion(data: Any) -> Any:
+    """The provider's answer to a non-streamed request (its JSON, or its text when it is not
+    JSON), refused when it does not look like a completion."""
+    problem = check_run_response(data)
+    if problem:
+        raise actions_core.ExecutionError(
+            f"Response validation failed (Error: {problem})", error_source="framework"
+        )
+    return data
+
+
 def _sub_action(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a method as the sub-action ``name``, with its schema from ``SUB_ACTION_PARAMS``."""
     return actions_core.sub_action(name, params_schema=SUB_ACTION_PARAMS[name])
@@ -86,10 +97,21 @@ class OpenAIConnector(actions_core.SubActionConnector):
         """POST ``body`` (sanitised for the provider) and return the provider's JSON."""
         return self._run_api(params["body"], params.get("timeout"), params.get("maxContentLength"))
 
+    @_sub_action("run")
+    async def arun(self, params: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`run` on ``ctx.ahttp``, for callers on an event loop (the HTTP service)."""
+        return await self._arun_api(
+            params["body"], params.get("timeout"), params.get("maxContentLength")
+        )
+
     @_sub_action("test")
     def test(self, params: dict[str, Any]) -> dict[str, Any]:
         """The UI's "Test" tab: the same as ``run``."""
         return self.run(params)
+
+    @_sub_action("test")
+    async def atest(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.arun(params)
 
     def _run_api(
         self, body: str, timeout_ms: float | None, max_content_length: int | None
@@ -106,6 +128,29 @@ class OpenAIConnector(actions_core.SubActionConnector):
         data = self._completion(response)
         self._record_completion_usage(data, sanitized)
         return data
+
+    async def _arun_api(
+        self, body: str, timeout_ms: float | None, max_content_length: int | None
+    ) -> dict[str, Any]:
+        sanitized = sanitize_request(self.provider, self.url, body, self.default_model)
+        timeout_ms = DEFAULT_TIMEOUT_MS if timeout_ms is None else timeout_ms
+        data = await self._apost_completion(
+            self.url, sanitized, timeout_ms / 1000, max_content_length
+        )
+        self._record_completion_usage(data, sanitized)
+        return data
+
+    async def _apost_completion(
+        self, url: str, body: str, timeout: float | None, max_content_length: int | None
+    ) -> Any:
+        response = await self.upstream.apost(
+            url, body, timeout=timeout, max_content_length=max_content_length, stream=False
+        )
+        try:
+            data: Any = json_parse(response.content.decode("utf-8", errors="replace"))
+        except JsonParseError:
+            data = response.text
+        return _checked_completion(data)
 
     # --- stream ----------------------------------------------------------------------------
 
@@ -133,6 +178,27 @@ class OpenAIConnector(actions_core.SubActionConnector):
             response, self.url, timeout, lambda t: self._stream_estimate(body, t)
         )
 
+    @_sub_action("stream")
+    async def astream(self, params: dict[str, Any]) -> dict[str, Any] | AsyncIterator[bytes]:
+        """:meth:`stream` for callers on an event loop: an async stream, or the JSON answer
+        of ``stream: false`` read on ``ctx.ahttp``."""
+        if params.get("stream", False):
+            return self._astream_only(self.stream(params))
+        execute_body = request_with_stream_option(
+            self.provider, self.url, params["body"], False, self.default_model
+        )
+        timeout = _ms_to_seconds(params.get("timeout"))
+        data = await self._apost_completion(self.url, execute_body, timeout, None)
+        self._record_completion_usage(data, execute_body)
+        return data
+
+    def _astream_only(self, stream: Any) -> AsyncIterator[Any]:
+        """A stream sub-action's result on the loop path: always its async generator (the
+        request is sent on the first read), never a blocking one."""
+        if not isinstance(stream, AsyncIterator):  # ctx.async_streams is set on this path
+            raise RuntimeError("the async twin of a stream sub-action needs ctx.async_streams")
+        return stream
+
     def _stream_estimate(self, body: str, tally: SseTally) -> tuple[int, int]:
         completion = completion_tokens_from_message(
             tally.content, tally.function_name, tally.function_arguments
@@ -146,6 +212,9 @@ class OpenAIConnector(actions_core.SubActionConnector):
         """Chat messages in, ``{message, usage}`` out."""
         body = json_stringify(_request_options(params))
         data = self._run_api(body, params.get("timeout"), params.get("maxContentLength"))
+        return self._invoke_answer(data)
+
+    def _invoke_answer(self, data: dict[str, Any]) -> dict[str, Any]:
         choices = data.get("choices") or []
         message = choices[0].get("message") if choices else None
         content = message.get("content") if isinstance(message, dict) else None
@@ -153,6 +222,13 @@ class OpenAIConnector(actions_core.SubActionConnector):
         if isinstance(content, str) and content:
             return {"message": js_trim(content), "usage": usage}
         return {"message": UNRECOGNIZED_FORMAT, "usage": usage or dict(_ZERO_USAGE)}
+
+    @_sub_action("invokeAI")
+    async def ainvoke_ai(self, params: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`invoke_ai` on ``ctx.ahttp``."""
+        body = json_stringify(_request_options(params))
+        data = await self._arun_api(body, params.get("timeout"), params.get("maxContentLength"))
+        return self._invoke_answer(data)
 
     @_sub_action("invokeStream")
     def invoke_stream(self, params: dict[str, Any]) -> Iterator[bytes] | AsyncIterator[bytes]:
@@ -176,6 +252,11 @@ class OpenAIConnector(actions_core.SubActionConnector):
         )
         require_event_stream(response)
         return self._pass_through(response, self.url, timeout, estimate)
+
+    @_sub_action("invokeStream")
+    async def ainvoke_stream(self, params: dict[str, Any]) -> AsyncIterator[bytes]:
+        """:meth:`invoke_stream` on an event loop: its async generator, no worker thread."""
+        return self._astream_only(self.invoke_stream(params))
 
     @_sub_action("invokeAsyncIterator")
     def invoke_async_iterator(
@@ -210,6 +291,11 @@ class OpenAIConnector(actions_core.SubActionConnector):
         )
         return iter_chunks(response, tally, on_end, url=url, timeout=effective)
 
+    @_sub_action("invokeAsyncIterator")
+    async def ainvoke_async_iterator(self, params: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """:meth:`invoke_async_iterator` on an event loop: its async generator."""
+        return self._astream_only(self.invoke_async_iterator(params))
+
     # --- getDashboard ----------------------------------------------------------------------
 
     @_sub_action("getDashboard")
@@ -234,12 +320,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
             data = response.text
         finally:
             response.close()
-        problem = check_run_response(data)
-        if problem:
-            raise actions_core.ExecutionError(
-                f"Response validation failed (Error: {problem})", error_source="framework"
-            )
-        return data
+        return _checked_completion(data)
 
     def _pass_through(
         self,

@@ -122,22 +122,33 @@ class Upstream:
         return response
 
     async def apost(
-        self, url: str, body: str, *, timeout: float | None, max_content_length: int | None = None
+        self,
+        url: str,
+        body: str,
+        *,
+        timeout: float | None,
+        max_content_length: int | None = None,
+        stream: bool = True,
     ) -> Any:
-        """:meth:`post` of a stream on ``ctx.ahttp`` (asyncio): the same request, the same
-        errors; returns the unread ``httpx.Response`` (the caller closes it)."""
+        """:meth:`post` on ``ctx.ahttp`` (asyncio): the same request, the same errors. Returns
+        the ``httpx.Response``: unread with ``stream`` (the caller closes it), else read."""
         url, kwargs = self._prepare(url, body, timeout, max_content_length)
         kwargs["content"] = kwargs.pop("data")
         _log.debug(
-            "POST %s (%d bytes, stream=True, async)", _without_userinfo(url), len(kwargs["content"])
+            "POST %s (%d bytes, stream=%s, async)",
+            _without_userinfo(url),
+            len(kwargs["content"]),
+            stream,
         )
         try:
-            response = await self._ctx.ahttp.request("POST", url, stream=True, **kwargs)
+            response = await self._ctx.ahttp.request("POST", url, stream=stream, **kwargs)
         except actions_core.ActionsError as err:
             raise _request_failure(err) from None
         if not 200 <= response.status_code < 300:
             try:
-                content = await _read_at_most(response, MAX_ERROR_BODY)
+                content = (
+                    await _read_at_most(response, MAX_ERROR_BODY) if stream else response.content
+                )
             except Exception:  # an unreadable error body still leaves the status to report
                 content = b""
             finally:

@@ -15,7 +15,7 @@ from actions_core_plugins.openai.connector import gen_ai_type
 import actions_core
 
 #: Callables that the registered type defers: the same behaviour, other function objects.
-DEFERRED_FIELDS = ("executor", "validate_config", "validate_secrets")
+DEFERRED_FIELDS = ("executor", "async_executor", "validate_config", "validate_secrets")
 
 
 def test_the_registered_type_matches_gen_ai_type_field_for_field():
