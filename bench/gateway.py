@@ -639,7 +639,8 @@ def main() -> None:
 
 
 def ab(url: str, body: str, headers: dict[str, str], seconds: float, clients: int) -> dict:
-    """Apache Bench (C, far lighter than a Python client): non-streamed requests per second."""
+    """Apache Bench: HTTP/1.0, a new connection for every request (uvicorn's h11 does not keep
+    an HTTP/1.0 connection alive), so connection set-up is part of each request's cost."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         handle.write(body)
     command = ["ab", "-q", "-c", str(clients), "-t", str(seconds), "-n", "10000000"]
@@ -660,15 +661,42 @@ def ab(url: str, body: str, headers: dict[str, str], seconds: float, clients: in
     return found
 
 
-def throughput(work: Path, seconds: float, clients: int = 20) -> dict[str, Any]:
+def wrk(url: str, body: str, headers: dict[str, str], seconds: float, clients: int) -> dict:
+    """wrk (C, one thread): HTTP/1.1 keep-alive, as API clients and SDKs talk to a gateway."""
+    script = "wrk.method = 'POST'\nwrk.body = " + json.dumps(body) + "\n"
+    for name, value in {"content-type": "application/json", **headers}.items():
+        script += f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    command = ["wrk", "-t", "1", "-c", str(clients), "-d", f"{int(seconds)}s", "-s", handle.name]
+    out = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60)
+    os.unlink(handle.name)
+    found: dict[str, Any] = {"rps": 0.0, "failed": 0, "non_2xx": 0}
+    for line in out.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("Requests/sec:"):
+            found["rps"] = float(line.split()[1])
+        elif line.startswith("Non-2xx or 3xx responses:"):
+            found["non_2xx"] = int(line.split()[-1])
+        elif line.startswith("Socket errors:"):  # connect, read, write, timeout counts
+            found["failed"] = sum(int(part.split()[-1]) for part in line[14:].split(","))
+    return found
+
+
+LOAD_GENERATORS = {"wrk": wrk, "ab": ab}
+
+
+def throughput(work: Path, seconds: float, clients: int = 20, rounds: int = 3) -> dict[str, Any]:
     """Non-streamed ``_execute`` (``run``) against the canned nginx endpoint, as issue 15 says:
-    the floor relay, then ``actions serve --workers 1`` and ``--workers 2``."""
+    nginx itself, the floor relay, then ``actions serve --workers 1`` and ``--workers 2``, with
+    each load generator. Rounds are interleaved (a machine shared with other work slows runs,
+    not systems) and the median round is kept, with its server CPU."""
     from endpoint import nginx_endpoint
 
     from actions_core import Actions
     from actions_core.server.apikeys import ApiKeyStore
 
-    found: dict[str, Any] = {}
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {gen: {} for gen in LOAD_GENERATORS}
     plain = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]})
     with nginx_endpoint() as base:
         target = f"{base}/v1/chat/completions"
@@ -682,26 +710,47 @@ def throughput(work: Path, seconds: float, clients: int = 20) -> dict[str, Any]:
                 secrets={"apiKey": "sk-upstream"},
             )
             key = ApiKeyStore(actions.engine).create("bench", "all").encoded
-        found["nginx itself"] = ab(target, plain, {}, seconds, clients)
-        print("nginx", found["nginx itself"], flush=True)
-        port = free_port()
-        cmd = [_python(), __file__, "floor", str(port), target]
-        with process(cmd, None, port, work / "floor-rate.log"):
-            url = f"http://127.0.0.1:{port}/relay"
-            found["floor relay"] = ab(url, plain, {}, seconds, clients)
-            print("floor", found["floor relay"], flush=True)
         body = json.dumps({"params": {"subAction": "run", "subActionParams": {"body": plain}}})
         headers = {"Authorization": f"ApiKey {key}", "kbn-xsrf": "1"}
-        for workers in (1, 2):
+
+        def measure(
+            name: str, pid: int | None, url: str, data: str, head: dict[str, str], first: bool
+        ) -> None:
+            for gen, run in LOAD_GENERATORS.items():
+                if gen == "ab" and not first:
+                    continue  # the second load generator: one round, for comparison
+                run(url, data, head, 1, clients)  # warm-up: connections, caches, imports
+                before = cpu_seconds(pid) if pid else 0.0
+                entry = run(url, data, head, seconds, clients)
+                if pid and entry["rps"]:
+                    entry["server_cpu_s"] = cpu = cpu_seconds(pid) - before
+                    entry["cpu_ms_per_request"] = 1000 * cpu / (entry["rps"] * seconds)
+                runs[gen].setdefault(name, []).append(entry)
+                print(gen, name, entry, flush=True)
+
+        for r in range(rounds):
+            measure("nginx itself", None, target, plain, {}, r == 0)
             port = free_port()
-            cmd = [_python(), __file__, "actions", data_dir, json.dumps(config), str(port)]
-            with process([*cmd, str(workers)], None, port, work / f"rate{workers}.log") as pid:
-                url = f"http://127.0.0.1:{port}/api/actions/connector/{connector.id}/_execute"
-                before = cpu_seconds(pid)
-                entry = ab(url, body, headers, seconds, clients)
-                entry["server_cpu_s"] = cpu_seconds(pid) - before
-                found[f"actions serve --workers {workers}"] = entry
-                print("actions", workers, entry, flush=True)
+            cmd = [_python(), __file__, "floor", str(port), target]
+            with process(cmd, None, port, work / "floor-rate.log") as pid:
+                floor = f"http://127.0.0.1:{port}/relay"
+                measure("floor relay", pid, floor, plain, {}, r == 0)
+            for workers in (1, 2):
+                port = free_port()
+                cmd = [_python(), __file__, "actions", data_dir, json.dumps(config), str(port)]
+                log = work / f"rate{workers}.log"
+                with process([*cmd, str(workers)], None, port, log) as pid:
+                    url = f"http://127.0.0.1:{port}/api/actions/connector/{connector.id}/_execute"
+                    name = f"actions serve --workers {workers}"
+                    measure(name, pid, url, body, headers, r == 0)
+    found: dict[str, Any] = {}
+    for gen, systems in runs.items():
+        found[gen] = {}
+        for name, entries in systems.items():
+            ordered = sorted(entries, key=lambda entry: entry["rps"])
+            median = dict(ordered[len(ordered) // 2])
+            median["rounds"] = [round(entry["rps"], 1) for entry in entries]
+            found[gen][name] = median
     return found
 
 
