@@ -4,8 +4,11 @@ scripted OpenAI-compatible server on 127.0.0.1."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import http.server
 import importlib.util
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,3 +130,70 @@ def test_get_dashboard_returns_the_usage_page(gen_ai) -> None:
     assert result["status"] == "ok"
     assert result["data"]["available"] is True
     assert result["data"]["url"] == f"{running.url}/app/connectors/local-llm/usage"
+
+
+class _GatedCompletions(http.server.BaseHTTPRequestHandler):
+    """Answers a chat completion only once ``server.gate`` requests are open at once."""
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        try:
+            self.server.gate.wait()  # type: ignore[attr-defined]
+            usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+            status, body = 200, {"id": "c", "model": "gated", "choices": [], "usage": usage}
+        except threading.BrokenBarrierError:  # fewer arrived before the barrier's timeout
+            status, body = 503, {"error": {"message": "not enough requests in flight"}}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def test_the_service_holds_more_completions_in_flight_than_it_has_threads(gen_ai) -> None:
+    """``run`` is awaited on the service's loop: more completions wait for their upstream at
+    once than the 40 worker threads per process a blocking execution would each hold."""
+    from actions_core.server.serve import default_workers
+
+    running, key, _ = gen_ai
+    count = 40 * default_workers() + 20  # the fixture serves with the default worker count
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _GatedCompletions)
+    upstream.gate = threading.Barrier(count, timeout=20)  # type: ignore[attr-defined]
+    upstream.daemon_threads = True
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    headers = {"Authorization": f"ApiKey {key}", "kbn-xsrf": "true"}
+    try:
+        created = httpx.post(
+            f"{running.url}/api/actions/connector/gated",
+            headers=headers,
+            json={
+                "name": "Gated",
+                "connector_type_id": ".gen-ai",
+                "config": {
+                    "apiProvider": "Other",
+                    "apiUrl": f"http://127.0.0.1:{upstream.server_port}/v1/chat/completions",
+                    "defaultModel": "gated",
+                },
+                "secrets": {"apiKey": "sk-gated"},
+            },
+            timeout=20,
+        )
+        assert created.status_code == 200, created.text
+        body = {"params": {"subAction": "run", "subActionParams": {"body": "{}"}}}
+        url = f"{running.url}/api/actions/connector/gated/_execute"
+        with concurrent.futures.ThreadPoolExecutor(count) as pool:
+            answers = list(
+                pool.map(
+                    lambda _: httpx.post(url, headers=headers, json=body, timeout=60),
+                    range(count),
+                )
+            )
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+    statuses = [answer.json()["status"] for answer in answers]
+    assert statuses == ["ok"] * count, answers[0].text
