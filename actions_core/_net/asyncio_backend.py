@@ -26,6 +26,11 @@ __all__ = ["AsyncioBackend"]
 
 #: Pending writes past this size are sent (and the transport drained) before more are taken.
 _COALESCE_LIMIT = 64 * 1024
+#: Received bytes nobody has read yet: past the high mark the socket is not read any more
+#: (TCP then slows the upstream down) until a reader brings them under the low mark, so a
+#: fast upstream relayed to a slow client is never buffered here whole.
+_READ_HIGH = 256 * 1024
+_READ_LOW = 64 * 1024
 
 
 class _Protocol(asyncio.Protocol):
@@ -39,13 +44,24 @@ class _Protocol(asyncio.Protocol):
         self.waiter: asyncio.Future[None] | None = None
         self.paused = False
         self.drained: asyncio.Future[None] | None = None
+        self.reading_paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
+        if len(self.buffer) > _READ_HIGH and not self.reading_paused and self.transport:
+            self.reading_paused = True
+            self.transport.pause_reading()
         self._wake()
+
+    def consumed(self) -> None:
+        """A reader took bytes: read the socket again once the backlog is small."""
+        if self.reading_paused and len(self.buffer) < _READ_LOW and self.transport:
+            self.reading_paused = False
+            if not self.transport.is_closing():
+                self.transport.resume_reading()
 
     def eof_received(self) -> bool:
         self.eof = True
@@ -107,6 +123,7 @@ class _Stream(httpcore.AsyncNetworkStream):
         if buffer:
             data = bytes(buffer[:max_bytes])
             del buffer[:max_bytes]
+            protocol.consumed()
             return data
         if protocol.error is not None:
             raise httpcore.ReadError(str(protocol.error) or type(protocol.error).__name__)

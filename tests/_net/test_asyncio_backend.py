@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 
@@ -147,3 +149,53 @@ def test_a_body_larger_than_the_coalescing_limit_arrives_whole() -> None:
         assert response.content == b"ok"
 
     assert run(one_large_post).bodies == [body]
+
+
+#: An upstream in its own process (a thread of ours would share the GIL with the reader):
+#: sends a 64 MiB body and prints how much the client took before it closed.
+_FLOOD = """
+import socket
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+listener.settimeout(30)
+conn, _ = listener.accept()
+conn.settimeout(30)
+conn.recv(1 << 20)
+conn.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % (64 << 20))
+sent, block = 0, b"x" * 65536
+try:
+    while sent < 64 << 20:
+        sent += conn.send(block)
+except OSError:  # the client closed the connection
+    pass
+print(sent, flush=True)
+"""
+
+
+def test_a_response_nobody_reads_is_not_buffered_whole() -> None:
+    """An upstream sending 64 MiB to a reader that stops after the first chunk: the client
+    stops reading the socket, so the upstream cannot send much more than the socket buffers
+    hold, however long the response stays open."""
+    upstream = subprocess.Popen([sys.executable, "-c", _FLOOD], stdout=subprocess.PIPE, text=True)
+    try:
+        assert upstream.stdout is not None
+        url = f"http://127.0.0.1:{int(upstream.stdout.readline())}/large"
+
+        async def read_a_little() -> None:
+            client = AsyncHttpClient(NetworkPolicy(allowed_hosts=["127.0.0.1"]))
+            try:
+                response = await client.request("GET", url, stream=True)
+                chunks = response.aiter_raw()
+                await chunks.__anext__()
+                await asyncio.sleep(1.5)  # the upstream keeps sending while we hold it
+                await chunks.aclose()
+                await response.aclose()
+            finally:
+                await client.aclose()
+
+        asyncio.run(asyncio.wait_for(read_a_little(), 30))
+        sent = int(upstream.stdout.readline())
+    finally:
+        upstream.kill()
+        upstream.wait(10)
+    assert sent < 16 << 20  # socket buffers and our high mark, not the whole 64 MiB
