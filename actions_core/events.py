@@ -167,13 +167,7 @@ class EventLog:
         """Queue one record; ``timestamp_ms`` defaults to now. With ``durable``, return only
         once it (and every record queued before it) survives a ``kill -9``: journaled, or
         committed when the store keeps no journal."""
-        fields.setdefault("timestamp_ms", int(time.time() * 1000))
-        unknown = fields.keys() - _COLUMNS
-        if unknown:
-            raise TypeError(f"unknown event fields: {sorted(unknown)}")
-        # executemany takes its column list from the first row: every row needs every column.
-        row = dict.fromkeys(_COLUMNS)
-        row.update(fields)
+        row = self.row(**fields)
         journal = self._journal
         if durable and journal is not None and journal.size > _JOURNAL_LIMIT:
             # under a load that never lets the writer catch up the journal would only grow:
@@ -203,6 +197,20 @@ class EventLog:
             self._write_through(sequence, time.monotonic() + _DURABLE_WAIT)
         else:
             self._wake.set()
+
+    @staticmethod
+    def row(**fields: Any) -> dict[str, Any]:
+        """One record as the events table stores it (every column; ``timestamp_ms`` defaults
+        to now), for a caller that writes it itself, in a transaction of its own (a queued
+        execution writes its records with the execution's state: ``_queue/store.py``)."""
+        fields.setdefault("timestamp_ms", int(time.time() * 1000))
+        unknown = fields.keys() - _COLUMNS
+        if unknown:
+            raise TypeError(f"unknown event fields: {sorted(unknown)}")
+        # executemany takes its column list from the first row: every row needs every column.
+        row = dict.fromkeys(_COLUMNS)
+        row.update(fields)
+        return row
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Write every queued record now; False if ``timeout`` ran out first."""

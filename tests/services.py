@@ -177,8 +177,14 @@ def _as_user() -> dict[str, int]:
     return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
 
 
+#: Tests trade durability for speed: a test's cluster is thrown away, never recovered.
+FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+
+
 @contextlib.contextmanager
-def run_postgres() -> Iterator[PostgresServer]:
+def run_postgres(*, durable: bool = False) -> Iterator[PostgresServer]:
+    """A throw-away cluster; ``durable`` keeps PostgreSQL's own defaults (fsync, full-page
+    writes, synchronous commit: what an operator runs) instead of :data:`FAST_SETTINGS`."""
     bindir = postgres_bindir()
     if bindir is None:
         raise FileNotFoundError("/usr/lib/postgresql/*/bin/initdb")
@@ -194,12 +200,12 @@ def run_postgres() -> Iterator[PostgresServer]:
         check=True, capture_output=True, timeout=120, cwd=workdir, **as_user,
     )  # fmt: skip
     port = free_port()
+    settings = ["listen_addresses=127.0.0.1", f"unix_socket_directories={workdir}",
+                "max_connections=200", *(() if durable else FAST_SETTINGS)]  # fmt: skip
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [str(bindir / "postgres"), "-D", str(data), "-p", str(port),
-             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={workdir}",
-             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-             "-c", "max_connections=200"],
+             *(arg for setting in settings for arg in ("-c", setting))],
             stdout=out, stderr=subprocess.STDOUT, cwd=workdir, **as_user,
         )  # fmt: skip
     try:

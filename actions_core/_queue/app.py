@@ -56,6 +56,10 @@ def make_app(queue: QueueSettings, database_url: str) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # per-task work nobody reads: no rate limits to check, no task events, no results
+        worker_disable_rate_limits=True,
+        worker_send_task_events=False,
+        task_send_sent_event=False,
         broker_transport_options=transport,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,

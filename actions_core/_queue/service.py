@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from actions_core._queue.backoff import max_attempts, retry_at_ms
 from actions_core._queue.model import Execution, result_to_json
-from actions_core._queue.store import ExecutionStore, now_ms
+from actions_core._queue.store import Claim, ExecutionStore, now_ms
 from actions_core._run.result import ActionResult
 from actions_core.errors import ActionsError, QueuedActionsLimitError
 
@@ -127,32 +127,43 @@ class Queue:
 
         Returns what happened: ``skipped``, ``early`` (re-published for its time),
         ``succeeded``, ``failed`` or ``retrying``.
+
+        Two transactions per attempt: the claim with the ``execute-start`` record (committed
+        before the executor runs, so a worker killed mid-run leaves both), and the end (the
+        execution's new state) with the ``execute`` record (the execution never reads as
+        ended without it).
         """
         queue = self._options.queue
         now = now_ms()
-        row = self.store.claim(execution_id, now, int(queue.executionTimeout * 1000))
-        if row is None:
+        claim = self.store.claim(execution_id, now, int(queue.executionTimeout * 1000))
+        if claim is None:
             current = self.store.row(execution_id)
             if current is not None and current.status == "queued" and current.run_at_ms > now:
                 self.publish(execution_id, current.run_at_ms)  # arrived before its time
                 return "early"
             return "skipped"
-        attempt = row.attempts
-        result = self._attempt(row, attempt, schedule_delay_ms=float(now - row.run_at_ms))
-        self._actions.events.flush()  # an execution that reads as ended has its records written
-        stored = result_to_json(result)
-        if result.ok:
-            self.store.finish(execution_id, attempt, "succeeded", stored)
-            return "succeeded"
-        next_run = retry_at_ms(result, attempt, row.max_attempts, self._options, now_ms())
-        if next_run is None:
-            self.store.finish(execution_id, attempt, "failed", stored)
-            return "failed"
-        if self.store.reschedule(execution_id, attempt, next_run, stored):
-            self.publish(execution_id, next_run)
-        return "retrying"
+        try:
+            row = claim.row
+            attempt = row.attempts
+            records = _AttemptRecords(claim)
+            result = self._attempt(row, attempt, float(now - row.run_at_ms), records)
+            stored = result_to_json(result)
+            if result.ok:
+                claim.end(self.store.end_values("succeeded", stored), records.end_record)
+                return "succeeded"
+            next_run = retry_at_ms(result, attempt, row.max_attempts, self._options, now_ms())
+            if next_run is None:
+                claim.end(self.store.end_values("failed", stored), records.end_record)
+                return "failed"
+            if claim.end(self.store.retry_values(next_run, stored), records.end_record):
+                self.publish(execution_id, next_run)
+            return "retrying"
+        finally:
+            claim.close()
 
-    def _attempt(self, row: Any, attempt: int, schedule_delay_ms: float) -> ActionResult:
+    def _attempt(
+        self, row: Any, attempt: int, schedule_delay_ms: float, records: _AttemptRecords
+    ) -> ActionResult:
         try:
             result = self._actions._executor.execute(
                 row.connector_id,
@@ -163,6 +174,7 @@ class Queue:
                 execution_id=row.id,
                 attempt=attempt,
                 schedule_delay_ms=schedule_delay_ms,
+                records=records,
             )
         except ActionsError as err:  # connector gone, type disabled: final, as in Kibana
             return ActionResult(
@@ -260,6 +272,21 @@ class Queue:
                 f'timeout - exceeded default timeout of "{limit}"'
             ),
         )
+
+
+class _AttemptRecords:
+    """The event records of one queued attempt (``RunRecords``): ``execute-start`` commits
+    with the claim, ``execute`` waits for the attempt's end, which stores it."""
+
+    def __init__(self, claim: Claim) -> None:
+        self._claim = claim
+        self.end_record: dict[str, Any] | None = None
+
+    def start(self, record: dict[str, Any]) -> None:
+        self._claim.start(record)
+
+    def end(self, record: dict[str, Any]) -> None:
+        self.end_record = record
 
 
 def _duration(seconds: float) -> str:

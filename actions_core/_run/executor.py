@@ -24,7 +24,7 @@ import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from actions_core._js.json_values import check_json_value
 from actions_core._net.errors import RequestError
@@ -44,11 +44,23 @@ if TYPE_CHECKING:
     from actions_core.connectors import ConnectorsClient, ResolvedConnector
     from actions_core.events import EventLog
 
-__all__ = ["AsyncExecutionStream", "ExecutionStream", "Executor"]
+__all__ = ["AsyncExecutionStream", "ExecutionStream", "Executor", "RunRecords"]
 
 _log = logging.getLogger("actions_core.executor")
 RUN_FAILED = "an error occurred while running the action"
 _CLOSE_TIMEOUT = 10.0  # seconds closing an async stream's source may take
+
+
+class RunRecords(Protocol):
+    """Who writes an execution's two event records instead of the event log (a queued run,
+    which writes them in the transactions that change the execution's state)."""
+
+    def start(self, record: dict[str, Any]) -> None:
+        """Make the ``execute-start`` record durable; the executor runs once this returns (an
+        exception here ends the execution before it ran, without an ``execute`` record)."""
+
+    def end(self, record: dict[str, Any]) -> None:
+        """The ``execute`` record: the caller makes it durable with the execution's end."""
 
 
 class Executor:
@@ -83,13 +95,15 @@ class Executor:
         execution_id: str | None = None,
         attempt: int | None = None,
         schedule_delay_ms: float | None = None,
+        records: RunRecords | None = None,
     ) -> ActionResult:
         """Run the connector (see the module docstring). With ``async_streams`` the caller
         will iterate a streaming result on its own event loop: an executor's async iterator is
         then handed over as an :class:`AsyncExecutionStream` (``async for``) instead of being
         run on a private loop behind a blocking iterator. Queued runs (``actions_core._queue``)
         pass their execution id, attempt and schedule delay, which land in the event records
-        and the context."""
+        and the context, and hand both event records to ``records`` (see :class:`RunRecords`)
+        instead of the event log."""
         run = self._begin(
             connector_id,
             params,
@@ -100,6 +114,7 @@ class Executor:
             execution_id=execution_id,
             attempt=attempt,
             schedule_delay_ms=schedule_delay_ms,
+            records=records,
         )
         if isinstance(run, ActionResult):
             return run
@@ -141,6 +156,7 @@ class Executor:
         execution_id: str | None = None,
         attempt: int | None = None,
         schedule_delay_ms: float | None = None,
+        records: RunRecords | None = None,
     ) -> ActionResult | _Run:
         """The checks, the ``execute-start`` record and the context: a run ready to execute,
         or the error result that refuses it (no record written)."""
@@ -164,9 +180,13 @@ class Executor:
         if attempt is not None:  # a queued run
             base.update(attempt=attempt, schedule_delay_ms=schedule_delay_ms)
         label = f"{action_type.id}:{connector.id}: {connector.name}"
-        self._events.record(action="execute-start", message=f"action started: {label}", **base)
-        if attempt is not None:
-            self._events.flush()  # a queued run's start survives a worker killed mid-run
+        start = {"action": "execute-start", "message": f"action started: {label}", **base}
+        if records is not None:
+            records.start(self._events.row(**start))  # durable before the executor runs
+        else:
+            self._events.record(**start)
+            if attempt is not None:
+                self._events.flush()  # a queued run's start survives a worker killed mid-run
         who = _Origin(action_type.id, self._registry.plugin_of(action_type.id), label, secrets)
         ctx = ExecutionContext(
             connector_id=connector.id,
@@ -189,9 +209,10 @@ class Executor:
             attempt=attempt or 1,
         )
         started = time.perf_counter()
+        completion = _Completion(self._events, base, label, ctx, started, who, records)
         # From here on every path ends in completion.finish (now, or when a stream ends):
         # an execute-start is never left without its execute record.
-        return _Run(action_type, ctx, _Completion(self._events, base, label, ctx, started, who))
+        return _Run(action_type, ctx, completion)
 
     def _checked(
         self, connector_id: str, params: Any, space_id: str
@@ -356,8 +377,10 @@ class _Completion:
         ctx: ExecutionContext,
         started: float,
         origin: _Origin,
+        records: RunRecords | None = None,
     ) -> None:
         self._events = events
+        self._records = records
         self._base = base
         self._label = label
         self._ctx = ctx
@@ -383,9 +406,7 @@ class _Completion:
         if not ok:
             _log.warning("action execution failure: %s: %s", self._label, error_message)
         usage = self._ctx.usage
-        # durable: once the execution has ended for its caller, both its records are committed
-        self._events.record(
-            durable=True,
+        record = dict(
             action="execute",
             outcome="success" if ok else "failure",
             duration_ms=duration_ms,
@@ -399,6 +420,12 @@ class _Completion:
             request_body_bytes=self._ctx.request_body_bytes or None,
             **self._base,
         )
+        if self._records is not None:
+            self._records.end(self._events.row(**record))
+        else:
+            # durable: once the execution has ended for its caller, both its records are
+            # committed
+            self._events.record(durable=True, **record)
 
 
 class ExecutionStream(Iterator[Any]):
