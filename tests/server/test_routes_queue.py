@@ -72,11 +72,12 @@ def test_an_execution_is_visible_only_in_its_space(server: Server) -> None:
 def test_enqueue_is_audited_like_execute(server: Server) -> None:
     cid = connector(server, ".echo")
     enqueue(server, cid, {"text": "x"})
-    records = [
-        json.loads(line)
-        for line in (server.data_dir / "audit.log").read_text().splitlines()
-        if cid in line
-    ]
-    enqueued = [r for r in records if r["url"]["path"].endswith("/_enqueue")]
+
+    def enqueued_records() -> list[dict]:  # written by a background writer, a moment later
+        lines = (server.data_dir / "audit.log").read_text().splitlines()
+        records = [json.loads(line) for line in lines if cid in line]
+        return [r for r in records if r["url"]["path"].endswith("/_enqueue")]
+
+    enqueued = wait_until(enqueued_records, what="the enqueue's audit record")
     assert [r["event"]["action"] for r in enqueued] == ["connector_execute"]
     assert enqueued[0]["message"] == f"User has executed connector [id={cid}]"
