@@ -18,6 +18,7 @@ for a blocking executor that fails before returning its iterator.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import threading
@@ -264,10 +265,20 @@ async def _handle_execute(request: Request) -> Response:
 
 
 class ExecuteRoute(APIRoute):
-    """The ``_execute`` route, served by :func:`_handle_execute`."""
+    """The ``_execute`` route, served by :func:`_handle_execute` (so FastAPI's dependency
+    overrides do not apply to it). Refuses an endpoint whose parameters that handler would not
+    pass: a parameter added to :func:`execute_connector` must be resolved there too."""
+
+    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        if list(inspect.signature(endpoint).parameters) != _EXECUTE_PARAMETERS:
+            raise TypeError(f"{endpoint.__name__}: _handle_execute passes {_EXECUTE_PARAMETERS}")
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Any:
         return _handle_execute
+
+
+_EXECUTE_PARAMETERS = ["request", "connector_id", "principal", "space"]
 
 
 _STREAM_OR_JSON = responses(
