@@ -267,3 +267,25 @@ def test_verify_reads_the_database_every_time(make_actions) -> None:
     assert verified is not None and verified.name == "elsewhere" and verified.role == "all"
     store.close()
     assert store.verify(made_id, made_secret) == verified  # reopens after close
+
+
+def test_a_store_used_before_a_fork_answers_in_the_child_and_the_parent(make_actions) -> None:
+    """``actions serve --workers N`` forks: a child opens its own connection for ``verify``
+    and leaves the one it inherited to the parent."""
+    import os
+
+    store = ApiKeyStore(make_actions().engine)
+    new = store.create("forked", "read")
+    assert store.verify(new.key.id, new.api_key) is not None  # the parent's connection is open
+    pid = os.fork()
+    if pid == 0:  # the child (it leaves the engine's pool alone): 0 when it saw the key
+        try:
+            seen = store.verify(new.key.id, new.api_key) is not None
+            os._exit(0 if seen else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.verify(new.key.id, new.api_key) is not None  # the parent's still answers
+    store.revoke(new.key.id)
+    assert store.verify(new.key.id, new.api_key) is None
