@@ -72,8 +72,11 @@ async def authenticated(request: Request) -> Principal:
     return principal
 
 
-def space_id(request: Request) -> str:
-    """``/s/{spaceId}/...`` or the default space; a malformed space id answers 400."""
+async def space_id(request: Request) -> str:
+    """``/s/{spaceId}/...`` or the default space; a malformed space id answers 400.
+
+    ``async`` although it never awaits: FastAPI runs a plain ``def`` dependency in a worker
+    thread, a thread hop (and GIL hand-over) per request for a regular-expression match."""
     space = request.path_params.get("spaceId", DEFAULT_SPACE)
     check_space_id(space)
     return str(space)

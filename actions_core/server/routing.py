@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
 
 from actions_core.server.openapi import SPACE_PARAMETER, XSRF_PARAMETER
 
@@ -27,9 +28,11 @@ def add_route(
     tags: tuple[str, ...] = ("connectors",),
     description: str | None = None,
     response_class: Any = None,
+    route_class: type[APIRoute] | None = None,
 ) -> None:
     """``path`` (default space) and ``/s/{spaceId}`` + ``path``, with Kibana's operation ids
-    (``getConnector`` / ``getConnectorWithSpaceId``) and the ``kbn-xsrf`` header on writes."""
+    (``getConnector`` / ``getConnectorWithSpaceId``) and the ``kbn-xsrf`` header on writes.
+    ``route_class``: an :class:`APIRoute` of the route's own (how it handles a request)."""
     for spaced in (False, True):
         extra: dict[str, Any] = copy.deepcopy(body) if body else {}
         parameters = []
@@ -42,6 +45,8 @@ def add_route(
         kwargs: dict[str, Any] = {}
         if response_class is not None:
             kwargs["response_class"] = response_class
+        if route_class is not None:
+            kwargs["route_class_override"] = route_class
         router.add_api_route(
             f"/s/{{spaceId}}{path}" if spaced else path,
             endpoint,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -222,3 +223,12 @@ def known_usage(server: Any) -> tuple[str, str]:
         user="bob",
     )
     return space, cid
+
+
+def audit_records(path: Path) -> list[dict[str, Any]]:
+    """The records of an audit log, read as a log shipper reads JSON lines: split on ``\\n``
+    only (a record may hold U+2028 or U+0085, which ``str.splitlines`` would split on), and
+    without a last line still being written (the writer appends a batch at a time)."""
+    data = path.read_bytes() if path.exists() else b""
+    whole = data[: data.rfind(b"\n") + 1]
+    return [json.loads(line) for line in whole.decode("utf-8").split("\n") if line]

@@ -81,3 +81,32 @@ def test_close_writes_what_is_queued_and_drops_later_records(tmp_path: Path) -> 
     log.log("connector_create", request, "late")
     assert log.flush(timeout=0.5)
     assert "late" not in path.read_text()
+
+
+def test_the_writer_writes_a_burst_of_lines_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Woken by a line, the writer lingers for the ones that follow: a burst costs it one wake
+    and one write, not one per line; and the lines still reach the file without a flush."""
+    from tests.servers import wait_until
+
+    path = tmp_path / "audit.log"
+    log = AuditLog(path)
+    writes: list[int] = []
+    real_write = os.write
+
+    def spy(fd: int, data: bytes) -> int:
+        if b"connector_find" in data:
+            writes.append(data.count(b"\n"))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", spy)
+    try:
+        for n in range(100):
+            log.log("connector_find", _request(), f"c{n}")
+        wait_until(lambda: sum(writes) == 100, what="the burst in the file, unflushed")
+        assert len(writes) <= 3, writes
+        assert len(path.read_text().splitlines()) == 100
+    finally:
+        monkeypatch.undo()
+        log.close()

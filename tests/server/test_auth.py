@@ -231,3 +231,61 @@ def test_password_hashes() -> None:
     assert not verify_password("S3cret", encoded)
     assert not verify_password("s3cret", "garbage")
     assert not verify_password("s3cret", "md5$1$2$3$4$5")
+
+
+_REVOKE = (
+    "import sys, sqlalchemy as sa\n"
+    "from actions_core.server.apikeys import ApiKeyStore\n"
+    "engine = sa.create_engine(sys.argv[1])\n"
+    "made = ApiKeyStore(engine).create('elsewhere', 'all')\n"
+    "ApiKeyStore(engine).revoke(sys.argv[2])\n"
+    "print(made.key.id, made.api_key)\n"
+)
+
+
+@pytest.mark.both_stores
+def test_verify_reads_the_database_every_time(make_actions) -> None:
+    """No cache: a key revoked, or created, by another process counts for the next verify."""
+    import subprocess
+    import sys
+
+    store = ApiKeyStore(make_actions().engine)
+    new = store.create("warm", "read")
+    for _ in range(3):  # the store's own connection is open and has read the row
+        assert store.verify(new.key.id, new.api_key) is not None
+    url = store._engine.url.render_as_string(hide_password=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _REVOKE, url, new.key.id],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert store.verify(new.key.id, new.api_key) is None
+    made_id, made_secret = done.stdout.split()
+    verified = store.verify(made_id, made_secret)
+    assert verified is not None and verified.name == "elsewhere" and verified.role == "all"
+    store.close()
+    assert store.verify(made_id, made_secret) == verified  # reopens after close
+
+
+def test_a_store_used_before_a_fork_answers_in_the_child_and_the_parent(make_actions) -> None:
+    """``actions serve --workers N`` forks: a child opens its own connection for ``verify``
+    and leaves the one it inherited to the parent."""
+    import os
+
+    store = ApiKeyStore(make_actions().engine)
+    new = store.create("forked", "read")
+    assert store.verify(new.key.id, new.api_key) is not None  # the parent's connection is open
+    pid = os.fork()
+    if pid == 0:  # the child (it leaves the engine's pool alone): 0 when it saw the key
+        try:
+            seen = store.verify(new.key.id, new.api_key) is not None
+            os._exit(0 if seen else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.verify(new.key.id, new.api_key) is not None  # the parent's still answers
+    store.revoke(new.key.id)
+    assert store.verify(new.key.id, new.api_key) is None

@@ -166,7 +166,7 @@ def test_the_first_chunk_arrives_before_the_upstream_has_finished(
         record.release.set()
         rest = b"".join(chunks)
     assert rest == b"".join(f'data: {{"n": {n}}}\n\n'.encode() for n in range(1, 4))
-    assert record.finished.is_set()
+    assert record.finished.wait(10)  # set by the upstream's thread just after its last write
     events = wait_until(lambda: execute_events(server.db, cid))
     assert events[0]["outcome"] == "success"
     assert events[0]["message"] == f"action executed: {type_id}:{cid}: {cid}"
@@ -247,3 +247,31 @@ def test_an_async_stream_failing_before_its_first_chunk_is_a_json_error_result(
     assert "404" in body["service_message"]
     events = wait_until(lambda: execute_events(server.db, cid))
     assert events[0]["outcome"] == "failure"
+
+
+def test_execute_checks_the_caller_xsrf_space_and_body_in_that_order(server: Server) -> None:
+    """The ``_execute`` route resolves its parameters itself (not through FastAPI's dependency
+    solving): it answers exactly as the other routes do, checks in the same order."""
+    bad_space = "/s/Not%20A%20Space/api/actions/connector/pre-log/_execute"
+    nobody = server.request("POST", bad_space, json=[], xsrf=False, who=None)
+    assert nobody.status_code == 401 and nobody.headers["www-authenticate"].startswith("Basic")
+    no_xsrf = server.request("POST", bad_space, json=[], xsrf=False)
+    assert no_xsrf.status_code == 400
+    assert no_xsrf.json()["message"] == "Request must contain a kbn-xsrf header."
+    space = server.request("POST", bad_space, json=[])
+    assert space.status_code == 400 and "Space ID" in space.json()["message"]
+    body = server.request("POST", "/s/ok-space/api/actions/connector/pre-log/_execute", json=[])
+    assert body.json()["message"].startswith("[request body]: expected a plain object value")
+    wrong_method = server.request("GET", "/api/actions/connector/pre-log/_execute")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json() == {
+        "statusCode": 405,
+        "error": "Method Not Allowed",
+        "message": "Method Not Allowed",
+    }
+    spaced = server.request(
+        "POST",
+        "/s/ok-space/api/actions/connector/pre-log/_execute",
+        json={"params": {"message": "hi"}},
+    )
+    assert spaced.json() == {"connector_id": "pre-log", "status": "ok"}

@@ -5,9 +5,8 @@ The service under test runs on the embedded default, so it runs queued execution
 
 from __future__ import annotations
 
-import json
-
 from tests.server.conftest import Server
+from tests.server.support import audit_records
 from tests.server.test_routes_execute import connector
 from tests.servers import wait_until
 
@@ -72,11 +71,12 @@ def test_an_execution_is_visible_only_in_its_space(server: Server) -> None:
 def test_enqueue_is_audited_like_execute(server: Server) -> None:
     cid = connector(server, ".echo")
     enqueue(server, cid, {"text": "x"})
-    records = [
-        json.loads(line)
-        for line in (server.data_dir / "audit.log").read_text().splitlines()
-        if cid in line
-    ]
-    enqueued = [r for r in records if r["url"]["path"].endswith("/_enqueue")]
+
+    def enqueued_records() -> list[dict]:  # written by a background writer, a moment later
+        records = audit_records(server.data_dir / "audit.log")
+        mine = [r for r in records if (r["kibana"]["saved_object"] or {}).get("id") == cid]
+        return [r for r in mine if r["url"]["path"].endswith("/_enqueue")]
+
+    enqueued = wait_until(enqueued_records, what="the enqueue's audit record")
     assert [r["event"]["action"] for r in enqueued] == ["connector_execute"]
     assert enqueued[0]["message"] == f"User has executed connector [id={cid}]"

@@ -8,7 +8,6 @@ the parent stops the workers.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -24,7 +23,7 @@ import pytest
 from actions_core import Actions
 from actions_core.server import ApiKeyStore
 from tests.server.conftest import server_config
-from tests.server.support import RunningServer, execute_events, start_test_server
+from tests.server.support import RunningServer, audit_records, execute_events, start_test_server
 from tests.servers import wait_until
 
 ROUNDS = 24  # requests per concurrent batch, each on its own connection
@@ -137,7 +136,7 @@ def test_every_workers_events_and_audit_lines_are_written_whole(workers: Workers
     audit = workers.data_dir / "audit.log"
 
     def executed() -> list[dict[str, Any]]:
-        records = [json.loads(line) for line in audit.read_text().splitlines()]  # whole lines
+        records = audit_records(audit)  # every line whole: none mixes two workers' records
         mine = [
             r
             for r in records
