@@ -113,8 +113,13 @@ class BackgroundWorker:
         self._controller: Any = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._stopped = False
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, *, wait: bool = True) -> None:
+        """Start the worker's thread; with ``wait``, return once Celery says it is ready (at
+        most ``timeout`` seconds). Without, the HTTP service serves meanwhile: queued
+        executions wait in the database until the worker takes them."""
         app = register_task(self._queue)
         options = _worker_options(self._concurrency)
         options.pop("loglevel")
@@ -124,11 +129,23 @@ class BackgroundWorker:
             target=self._controller.start, name="actions-queue-worker", daemon=True
         )
         self._thread.start()
+        if wait:
+            self._when_ready(timeout)
+        else:
+            threading.Thread(
+                target=self._when_ready, args=(timeout,), name="actions-queue-start", daemon=True
+            ).start()
+
+    def _when_ready(self, timeout: float) -> None:
         if not self._ready.wait(timeout):
             _log.warning("the embedded queue worker did not start within %ss", timeout)
-        self._sweeper.start()
+        with self._lock:
+            if not self._stopped:
+                self._sweeper.start()
 
     def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
         self._sweeper.stop()
         if self._controller is not None:
             self._controller.stop(in_sighandler=False)

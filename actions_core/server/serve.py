@@ -1,12 +1,17 @@
 """``actions serve``: bind, make sure an API key exists, print how to call, run uvicorn.
 
-With ``--workers N`` (``server.workers``; default: one per core) the socket is bound once and
-``N`` forked worker processes accept on it, each with its own event loop, database connections,
-event-log writer and audit-log writer. The parent only supervises: it restarts a worker that
-dies and, on SIGTERM or SIGINT, stops them all (each finishes its requests). What must agree
-across workers does: API keys are checked against the database on every request, the resolved
-connector cache checks the row's version (``ConnectorsClient.shared_store``), SQLite runs in WAL
-mode with a busy timeout, and both logs append whole lines (``O_APPEND``).
+With ``--workers N`` (``server.workers``; default: one per core) ``N`` forked worker processes
+serve the port, each with its own event loop, database connections, event-log writer and
+audit-log writer. Where the system has ``SO_REUSEPORT`` (Linux) each worker listens on a socket
+of its own and the kernel spreads new connections over them; one socket accepted from by every
+worker would let whichever worker wakes first take a whole burst of connections, and with
+keep-alive clients (every SDK) one worker would then serve them all while the others idle. The
+parent holds the port (bound, not listening) so that a worker it restarts binds the same one.
+The parent only supervises: it restarts a worker that dies and, on SIGTERM or SIGINT, stops
+them all (each finishes its requests). What must agree across workers does: API keys are
+checked against the database on every request, the resolved connector cache checks the row's
+version (``ConnectorsClient.shared_store``), SQLite runs in WAL mode with a busy timeout, and
+both logs append whole lines (``O_APPEND``).
 """
 
 from __future__ import annotations
@@ -39,8 +44,9 @@ __all__ = ["base_url", "bind", "default_workers", "serve"]
 _QUICK_EXIT = 2.0
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port`` (port 0: a free port), IPv4 or IPv6."""
+def bind(host: str, port: int, *, listen: bool = True, reuse_port: bool = False) -> socket.socket:
+    """A listening socket on ``host:port`` (port 0: a free port), IPv4 or IPv6; with
+    ``reuse_port``, one of a group bound to the same port (``SO_REUSEPORT``)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as err:
@@ -48,9 +54,12 @@ def bind(host: str, port: int) -> socket.socket:
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind(address)
-        sock.listen(2048)
+        if listen:
+            sock.listen(2048)
     except OSError as err:
         sock.close()
         reason = err.strerror or str(err)
@@ -129,7 +138,8 @@ def serve(
     count = workers or actions.settings.actions.server.workers or default_workers()
     if count < 1:
         raise ActionsError(f"workers must be at least 1, not {count}")
-    sock = bind(host, port)
+    per_worker = count > 1 and hasattr(socket, "SO_REUSEPORT")
+    sock = bind(host, port, listen=not per_worker, reuse_port=per_worker)
     keys = ApiKeyStore(actions.engine)
     data_dir = Path(actions.data_dir)
     initial = keys.ensure_initial_key(data_dir)
@@ -140,23 +150,43 @@ def serve(
     lines.insert(2, f"  workers: {count} process{'es' if count > 1 else ''}")
     if not actions.settings.actions.queue.brokerUrl:
         lines.insert(3, "  queued executions: run by these processes (no queue.brokerUrl)")
-    for line in lines:
-        echo(line)
+
+    def announce() -> None:
+        if per_worker:  # the port accepts once a worker listens: say so only then
+            _await_listening(host, sock.getsockname()[1])
+        for line in lines:
+            echo(line)
+
+    def listening() -> socket.socket:
+        """The socket this worker accepts on, asked for once it is ready to serve: a socket
+        of the port's group listening before that would hold the connections hashed to it."""
+        if not per_worker:
+            return sock
+        own = bind(host, sock.getsockname()[1], reuse_port=True)
+        sock.close()  # the parent's reservation, inherited: only the parent keeps it
+        return own
 
     def run() -> None:
-        _run_worker(actions, sock, log_level=log_level, access_log=access_log)
+        _run_worker(actions, listening, log_level=log_level, access_log=access_log)
 
     try:
         if count == 1:
+            announce()
             run()
         else:
             actions.connectors.shared_store = True  # other processes write the same store
-            _supervise(actions, count, run, echo)
+            _supervise(actions, count, run, echo, announce)
     finally:
         sock.close()
 
 
-def _run_worker(actions: Actions, sock: socket.socket, *, log_level: str, access_log: bool) -> None:
+def _run_worker(
+    actions: Actions,
+    listening: Callable[[], socket.socket],
+    *,
+    log_level: str,
+    access_log: bool,
+) -> None:
     app = create_app(actions, keys=ApiKeyStore(actions.engine))
     config = uvicorn.Config(
         app,
@@ -168,17 +198,35 @@ def _run_worker(actions: Actions, sock: socket.socket, *, log_level: str, access
     )
     worker = _embedded_worker(actions)  # in every serving process
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        config.load()
+        uvicorn.Server(config).run(sockets=[listening()])
     finally:
         app.state.server.audit.close()  # the lines still queued reach the file
         if worker is not None:
             worker.stop()
 
 
+def _await_listening(host: str, port: int, timeout: float = 30.0) -> None:
+    """Return once ``host:port`` accepts a connection (or ``timeout`` seconds have passed)."""
+    probe = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((probe, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 def _supervise(
-    actions: Actions, count: int, run: Callable[[], None], echo: Callable[[str], None]
+    actions: Actions,
+    count: int,
+    run: Callable[[], None],
+    echo: Callable[[str], None],
+    on_started: Callable[[], None] = lambda: None,
 ) -> None:
-    """Fork ``count`` workers running ``run`` and keep them running until told to stop."""
+    """Fork ``count`` workers running ``run`` and keep them running until told to stop;
+    ``on_started`` runs once they have been forked."""
     children: dict[int, float] = {}  # pid → when it started
     stopping = False
     quick_exits = 0
@@ -194,6 +242,7 @@ def _supervise(
     try:
         for _ in range(count):
             children[_fork_worker(actions, run)] = time.monotonic()
+        on_started()
         while children:
             try:
                 pid, status = os.wait()
@@ -272,5 +321,5 @@ def _embedded_worker(actions: Actions) -> Any:
     from actions_core._queue.worker import BackgroundWorker
 
     worker = BackgroundWorker(actions.queue)
-    worker.start()
+    worker.start(wait=False)  # the port is served meanwhile; queued work waits in the store
     return worker
