@@ -185,6 +185,9 @@ class ServerSettings(_Strict):
     sessionLifetime: Duration = 8 * 3600.0
     #: Worker processes sharing the port (``actions serve --workers``); default: one per core.
     workers: int | None = Field(default=None, ge=1, le=256)
+    #: Pin each worker process to a core of its own. Default (unset): pinned when there are
+    #: as many workers as cores this process may run on, more than one.
+    pinWorkers: bool | None = None
 
 
 #: Kibana settings that are accepted for compatibility but have no effect here.

@@ -255,3 +255,33 @@ def test_keep_alive_connections_opened_at_once_are_spread_over_the_workers(
             conn.close()
     assert again == first  # a kept connection stays with its worker
     assert set(first) == _children(workers.running.process.pid)
+
+
+def _affinity(pid: int) -> set[int]:
+    return set(os.sched_getaffinity(pid))
+
+
+@pytest.mark.parametrize("pin", [True, False])
+def test_workers_are_pinned_to_a_core_each_when_asked(tmp_path: Path, pin: bool) -> None:
+
+    config = server_config("http://127.0.0.1:9")
+    config["actions"]["server"] = {"pinWorkers": pin}
+    running = start_test_server(tmp_path, config, workers=2)
+    try:
+        parent = running.process.pid
+        children = wait_until(lambda: len(_children(parent)) == 2 and _children(parent))
+        allowed = _affinity(parent)
+        found = [_affinity(pid) for pid in sorted(children)]
+        banner = "\n".join(running.lines)
+    finally:
+        running.stop()
+    if pin:
+        cores = sorted(allowed)
+        assert sorted(next(iter(one)) for one in found) == sorted(
+            cores[i % len(cores)] for i in range(2)
+        )
+        assert all(len(one) == 1 for one in found)
+        assert "pinned to cores" in banner
+    else:
+        assert found == [allowed, allowed]
+        assert "pinned" not in banner
