@@ -38,27 +38,42 @@ def gen_ai(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSe
         running = RunningServer(command, workdir, env)
         try:
             key = (workdir / "data" / "api-key").read_text().strip()
-            headers = {"Authorization": f"ApiKey {key}", "kbn-xsrf": "true"}
-            created = httpx.post(
-                f"{running.url}/api/actions/connector/local-llm",
-                headers=headers,
-                json={
-                    "name": "Local LLM",
-                    "connector_type_id": ".gen-ai",
-                    "config": {
-                        "apiProvider": "Other",
-                        "apiUrl": f"{upstream.url}/v1/chat/completions",
-                        "defaultModel": "scripted",
-                    },
-                    "secrets": {"apiKey": "sk-local-secret-1f2e"},
-                },
-                timeout=20,
+            created = _create_gen_ai(
+                running,
+                key,
+                "local-llm",
+                "Local LLM",
+                upstream.url,
+                "scripted",
+                "sk-local-secret-1f2e",
             )
-            assert created.status_code == 200, created.text
             assert "sk-local-secret-1f2e" not in created.text
             yield running, key, workdir / "data"
         finally:
             running.stop()
+
+
+def _create_gen_ai(
+    running: RunningServer, key: str, cid: str, name: str, base: str, model: str, api_key: str
+) -> httpx.Response:
+    """A ``.gen-ai`` connector (provider Other) for the OpenAI-compatible server at ``base``."""
+    created = httpx.post(
+        f"{running.url}/api/actions/connector/{cid}",
+        headers={"Authorization": f"ApiKey {key}", "kbn-xsrf": "true"},
+        json={
+            "name": name,
+            "connector_type_id": ".gen-ai",
+            "config": {
+                "apiProvider": "Other",
+                "apiUrl": f"{base}/v1/chat/completions",
+                "defaultModel": model,
+            },
+            "secrets": {"apiKey": api_key},
+        },
+        timeout=20,
+    )
+    assert created.status_code == 200, created.text
+    return created
 
 
 def _execute(running: RunningServer, key: str, params: dict) -> httpx.Response:
@@ -167,22 +182,8 @@ def test_the_service_holds_more_completions_in_flight_than_it_has_threads(gen_ai
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     headers = {"Authorization": f"ApiKey {key}", "kbn-xsrf": "true"}
     try:
-        created = httpx.post(
-            f"{running.url}/api/actions/connector/gated",
-            headers=headers,
-            json={
-                "name": "Gated",
-                "connector_type_id": ".gen-ai",
-                "config": {
-                    "apiProvider": "Other",
-                    "apiUrl": f"http://127.0.0.1:{upstream.server_port}/v1/chat/completions",
-                    "defaultModel": "gated",
-                },
-                "secrets": {"apiKey": "sk-gated"},
-            },
-            timeout=20,
-        )
-        assert created.status_code == 200, created.text
+        gated = f"http://127.0.0.1:{upstream.server_port}"
+        _create_gen_ai(running, key, "gated", "Gated", gated, "gated", "sk-gated")
         body = {"params": {"subAction": "run", "subActionParams": {"body": "{}"}}}
         url = f"{running.url}/api/actions/connector/gated/_execute"
         with concurrent.futures.ThreadPoolExecutor(count) as pool:
