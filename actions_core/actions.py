@@ -141,6 +141,7 @@ class Actions:
             self.http,
             self.network,
             lambda: self.ahttp,
+            local_store=self._engine.dialect.name == "sqlite",
         )
         self._database_url = database_url  # may hold a password: never shown
         self._queue: Any = None

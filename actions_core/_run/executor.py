@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import logging
 import time
@@ -72,12 +73,18 @@ class Executor:
         http: HttpClient,
         network: NetworkPolicy,
         ahttp: Callable[[], AsyncHttpClient] | None = None,
+        *,
+        local_store: bool = True,
     ) -> None:
         self._registry = registry
         self._connectors = connectors
         self._events = events
         self._http = http
         self._ahttp = ahttp
+        #: The store is a SQLite file: a read takes microseconds and never waits for a writer
+        #: (WAL), so ``execute_async`` may do its checks on the loop. Over a network (PostgreSQL)
+        #: a read is a round trip the loop would wait for.
+        self._local_store = local_store
         self._network = network
         #: ``(connector_id, space_id) -> URL`` of the connector's usage page, handed to executors
         #: as ``ctx.dashboard_url``. Set by whoever knows where that page is (the HTTP service).
@@ -131,15 +138,23 @@ class Executor:
     ) -> ActionResult:
         """:meth:`execute` for a caller on an event loop, run on that loop where it can be.
 
-        The checks and the ``execute-start`` record run here (in-memory work and, on a cache
-        miss, one indexed read). A type's ``async_executor`` is awaited on this loop; a blocking
-        executor runs in a worker thread, as :meth:`execute` with ``async_streams`` would.
+        The checks and the ``execute-start`` record run here on a local store (in-memory work
+        and, on a cache miss, one indexed read), in a worker thread on a networked one. A type's
+        ``async_executor`` is awaited on this loop; a blocking executor runs in a worker thread,
+        as :meth:`execute` with ``async_streams`` would.
         """
         import anyio.to_thread  # only asyncio callers get here
 
-        run = self._begin(
-            connector_id, params, space_id=space_id, source=source, user=user, async_streams=True
+        begin = functools.partial(
+            self._begin,
+            connector_id,
+            params,
+            space_id=space_id,
+            source=source,
+            user=user,
+            async_streams=True,
         )
+        run = begin() if self._local_store else await anyio.to_thread.run_sync(begin)
         if isinstance(run, ActionResult):
             return run
         return await run.on_loop(anyio.to_thread.run_sync, self._events.durable_is_cheap)
@@ -326,7 +341,6 @@ class _Run:
         ``execute`` record is written here when that is cheap (a journal append), else in a
         worker thread (a commit)."""
         connector_id = self.ctx.connector_id
-        outcome = None
         try:
             call = self.action_type.async_executor
             outcome = call(self.ctx) if call is not None else None

@@ -212,6 +212,12 @@ class ApiKeyStore:
         path = _sqlite_file(engine)
         self._reader = _SqliteReader(path) if path is not None else None
 
+    @property
+    def verifies_locally(self) -> bool:
+        """Whether ``verify`` reads a local SQLite file (microseconds, never waits for a
+        writer), cheap enough for an event loop; else it is a database round trip."""
+        return self._reader is not None
+
     def close(self) -> None:
         """Close the connection ``verify`` keeps (the next ``verify`` opens another)."""
         if self._reader is not None:

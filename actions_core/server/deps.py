@@ -57,10 +57,12 @@ async def authenticated(request: Request) -> Principal:
     authentication as Kibana does (its xsrf check runs on post-auth)."""
     state = server_state(request)
     header = request.headers.get("authorization")
-    if header is not None and header.lstrip()[:7].lower() == "apikey ":
-        # an API key is one indexed read of the store (WAL: never waits for a writer), cheaper
-        # on the event loop than a hop to a worker thread; Basic passwords are verified with
-        # scrypt, which is slow on purpose: a worker thread
+    is_key = header is not None and header.lstrip()[:7].lower() == "apikey "
+    if is_key and state.keys.verifies_locally:
+        # an API key on a SQLite store is one indexed read (WAL: never waits for a writer),
+        # cheaper on the event loop than a hop to a worker thread. Over a network (PostgreSQL)
+        # it is a round trip, and Basic passwords are verified with scrypt, slow on purpose:
+        # both in a worker thread
         principal = state.auth.authenticate(header)
     else:
         principal = await run_in_threadpool(state.auth.authenticate, header)

@@ -289,3 +289,15 @@ def test_a_store_used_before_a_fork_answers_in_the_child_and_the_parent(make_act
     assert store.verify(new.key.id, new.api_key) is not None  # the parent's still answers
     store.revoke(new.key.id)
     assert store.verify(new.key.id, new.api_key) is None
+
+
+@pytest.mark.both_stores
+def test_a_key_is_checked_on_the_event_loop_only_on_a_local_store(
+    make_actions, database_url
+) -> None:
+    """The service checks an API key on its loop when the read is local (a SQLite file) and in
+    a worker thread when it is a round trip to PostgreSQL (``deps.authenticated``)."""
+    store = ApiKeyStore(make_actions().engine)
+    key = store.create("ci", "all")
+    assert store.verify(key.key.id, key.api_key) is not None  # either way, the same answer
+    assert store.verifies_locally == (database_url is None)
