@@ -434,7 +434,11 @@ def _wait_events(db: Path, since_ms: int, expected: int) -> int:
     return found
 
 
-def prepare_actions(work: Path, upstream: str) -> tuple[str, dict[str, Any], str, str]:
+def prepare_actions(
+    work: Path, upstream: str, name: str = "actions-data"
+) -> tuple[str, dict[str, Any], str, str]:
+    """A data dir under ``work`` with one ``.gen-ai`` connector to ``upstream`` and an API key:
+    the data dir, the config, the connector's id and the encoded key."""
     from actions_core import Actions
     from actions_core.server.apikeys import ApiKeyStore
 
@@ -445,7 +449,7 @@ def prepare_actions(work: Path, upstream: str) -> tuple[str, dict[str, Any], str
             "server": {"maxPayload": "1mb"},
         }
     }
-    data_dir = str(work / "actions-data")
+    data_dir = str(work / name)
     with Actions(data_dir=data_dir, config=config) as actions:
         connector = actions.connectors.create(
             connector_type_id=".gen-ai",
@@ -696,23 +700,11 @@ def throughput(work: Path, seconds: float, clients: int = 20, rounds: int = 3) -
     not systems) and the median round is kept, with its server CPU."""
     from endpoint import nginx_endpoint
 
-    from actions_core import Actions
-    from actions_core.server.apikeys import ApiKeyStore
-
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {gen: {} for gen in LOAD_GENERATORS}
     plain = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]})
     with nginx_endpoint() as base:
         target = f"{base}/v1/chat/completions"
-        config = {"actions": {"allowedHosts": ["*", "127.0.0.1"]}}
-        data_dir = str(work / "throughput-data")
-        with Actions(data_dir=data_dir, config=config) as actions:
-            connector = actions.connectors.create(
-                connector_type_id=".gen-ai",
-                name="nginx",
-                config={"apiProvider": "Other", "apiUrl": target, "defaultModel": MODEL},
-                secrets={"apiKey": "sk-upstream"},
-            )
-            key = ApiKeyStore(actions.engine).create("bench", "all").encoded
+        data_dir, config, cid, key = prepare_actions(work, target, "throughput-data")
         body = json.dumps({"params": {"subAction": "run", "subActionParams": {"body": plain}}})
         headers = {"Authorization": f"ApiKey {key}", "kbn-xsrf": "1"}
 
@@ -743,7 +735,7 @@ def throughput(work: Path, seconds: float, clients: int = 20, rounds: int = 3) -
                 cmd = [_python(), __file__, "actions", data_dir, json.dumps(config), str(port)]
                 log = work / f"rate{workers}.log"
                 with process([*cmd, str(workers)], None, port, log) as pid:
-                    url = f"http://127.0.0.1:{port}/api/actions/connector/{connector.id}/_execute"
+                    url = f"http://127.0.0.1:{port}/api/actions/connector/{cid}/_execute"
                     name = f"actions serve --workers {workers}"
                     measure(name, pid, url, body, headers, r == 0)
     found: dict[str, Any] = {}
