@@ -241,8 +241,9 @@ def test_keep_alive_connections_opened_at_once_are_spread_over_the_workers(
 ) -> None:
     """Twenty clients connect in one burst, then each sends its requests over the connection
     it keeps (as SDKs do): both workers serve some, each connection stays with its worker.
-    (With one socket shared by the workers, bench/gateway.py's wrk run saw one worker accept
-    all twenty; this burst did not reproduce that here, so this is the spec, not the repro.)"""
+    Each worker listens on a socket of its own: with one socket shared by the workers,
+    bench/gateway.py's wrk run saw one worker accept all twenty (this burst alone does not
+    reproduce that here, so the sockets themselves are checked too)."""
     cid = _pid_connector(workers, "burst")
     host, port = workers.running.url.removeprefix("http://").rsplit(":", 1)
     path = f"/api/actions/connector/{cid}/_execute"
@@ -255,6 +256,18 @@ def test_keep_alive_connections_opened_at_once_are_spread_over_the_workers(
             conn.close()
     assert again == first  # a kept connection stays with its worker
     assert set(first) == _children(workers.running.process.pid)
+    assert _listening_sockets(int(port)) == 2  # one per worker; the parent's only holds the port
+
+
+def _listening_sockets(port: int) -> int:
+    """How many TCP sockets listen on ``port`` (Linux: ``/proc/net/tcp``, state 0A)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count
 
 
 def _affinity(pid: int) -> set[int]:
