@@ -49,9 +49,13 @@ def _count(value: Any) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
-def _checked_completion(data: Any) -> Any:
-    """The provider's answer to a non-streamed request (its JSON, or its text when it is not
-    JSON), refused when it does not look like a completion."""
+def _checked_completion(content: bytes, text: Callable[[], str]) -> Any:
+    """The provider's answer to a non-streamed request: its JSON, or its ``text()`` (the
+    client's decoding) when it is not JSON; refused when it does not look like a completion."""
+    try:
+        data: Any = json_parse(content.decode("utf-8", errors="replace"))
+    except JsonParseError:
+        data = text()
     problem = check_run_response(data)
     if problem:
         raise actions_core.ExecutionError(
@@ -146,11 +150,7 @@ class OpenAIConnector(actions_core.SubActionConnector):
         response = await self.upstream.apost(
             url, body, timeout=timeout, max_content_length=max_content_length, stream=False
         )
-        try:
-            data: Any = json_parse(response.content.decode("utf-8", errors="replace"))
-        except JsonParseError:
-            data = response.text
-        return _checked_completion(data)
+        return _checked_completion(response.content, lambda: response.text)
 
     # --- stream ----------------------------------------------------------------------------
 
@@ -315,12 +315,9 @@ class OpenAIConnector(actions_core.SubActionConnector):
 
     def _completion(self, response: requests.Response) -> Any:
         try:
-            data: Any = json_parse(response.content.decode("utf-8", errors="replace"))
-        except JsonParseError:
-            data = response.text
+            return _checked_completion(response.content, lambda: response.text)
         finally:
             response.close()
-        return _checked_completion(data)
 
     def _pass_through(
         self,
