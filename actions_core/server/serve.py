@@ -70,9 +70,13 @@ def bind(host: str, port: int, *, listen: bool = True, reuse_port: bool = False)
     return sock
 
 
+#: What a local client connects to when the service listens on every address.
+_LOCAL_FOR_WILDCARD = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
 def base_url(host: str, port: int) -> str:
     """The URL a local client uses: wildcard addresses become loopback, IPv6 is bracketed."""
-    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    shown = _LOCAL_FOR_WILDCARD.get(host, host)
     try:
         if ipaddress.ip_address(shown).version == 6:
             shown = f"[{shown}]"
@@ -195,9 +199,7 @@ def serve(
 
     try:
         if count == 1:
-            if cores[0] is not None:  # pinWorkers: true with one worker: this process
-                with contextlib.suppress(OSError):
-                    os.sched_setaffinity(0, {cores[0]})
+            _pin(cores[0])  # pinWorkers: true with one worker: this process
             announce()
             run()
         else:
@@ -235,7 +237,7 @@ def _run_worker(
 
 def _await_listening(host: str, port: int, timeout: float = 30.0) -> None:
     """Return once ``host:port`` accepts a connection (or ``timeout`` seconds have passed)."""
-    probe = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    probe = _LOCAL_FOR_WILDCARD.get(host, host)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -303,9 +305,7 @@ def _fork_worker(actions: Actions, run: Callable[[], None], core: int | None = N
     pid = os.fork()
     if pid:
         return pid
-    if core is not None:
-        with contextlib.suppress(OSError):  # a core taken away meanwhile: run unpinned
-            os.sched_setaffinity(0, {core})
+    _pin(core)
     # the worker: nothing inherited that belongs to the parent's connections or threads
     code = 1
     try:
@@ -325,6 +325,13 @@ def _fork_worker(actions: Actions, run: Callable[[], None], core: int | None = N
             sys.stderr.flush()
             os._exit(code)
     return 0  # not reached
+
+
+def _pin(core: int | None) -> None:
+    """Run this process on ``core`` only (``None``: leave it where the kernel puts it)."""
+    if core is not None:
+        with contextlib.suppress(OSError):  # a core taken away meanwhile: run unpinned
+            os.sched_setaffinity(0, {core})
 
 
 def _die_with(parent: int) -> None:
